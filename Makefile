@@ -1,0 +1,55 @@
+# The README's commands. Everything runs inside .venv, created on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi.py
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup serve-prod bench lint translations clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+translations: $(BIN)/.installed
+	@if [ -d community/translations ]; then $(BIN)/pybabel compile -q -d community/translations; fi
+
+## setup: venv, requirements, translations, migrations, demo data (only into an empty database), router model
+setup: translations
+	mkdir -p instance
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load --if-empty
+	@if $(BIN)/flask --help 2>/dev/null | grep -q "^  routing"; then $(BIN)/flask routing train --if-missing; fi
+
+## run: set up and serve the demo on http://$(HOST):$(PORT)
+run: setup
+	@echo ""
+	@echo "  Cocreate is running at http://$(HOST):$(PORT)"
+	@$(BIN)/python -c "from community.demo import logins_text; print('  Demo logins:'); print(logins_text())"
+	@echo ""
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+## test: set up, run the suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
+test: translations
+	$(BIN)/python -m pytest -q
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
+	  COCREATE_TEST_DB="$$TEST_DATABASE_URL" $(BIN)/python -m pytest -q; \
+	fi
+
+## serve-prod: gunicorn; needs COCREATE_ENV=production, SECRET_KEY and DATABASE_URL in the environment
+serve-prod: $(BIN)/.installed
+	$(BIN)/flask db upgrade
+	$(BIN)/gunicorn --workers $${WORKERS:-2} --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check community tests bench
+
+clean:
+	rm -rf $(VENV) instance/cocreate.db

@@ -1,0 +1,101 @@
+"""Cocreate: the owner community's proposals, votes, council review and public progress timeline."""
+from __future__ import annotations
+
+from flask import Flask, has_request_context, request, session
+from flask_login import current_user
+
+from community.config import load_config
+from community.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """The app factory. ``config`` overrides everything else (tests pass the database URL here)."""
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
+    load_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    from community.errors import register_errorhandlers
+
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    from community import cli
+
+    cli.register(app)
+    return app
+
+
+def _select_locale():
+    if not has_request_context():
+        return "en"  # CLI and jobs speak English; pages and mails pick per request/user
+    if request.args.get("lang") in ("zh", "en"):
+        return request.args["lang"]
+    if session.get("lang"):
+        return session["lang"]
+    if current_user and current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    return "zh"
+
+
+def _select_timezone():
+    from community.timezones import viewer_timezone
+
+    return viewer_timezone()
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone,
+                   default_translation_directories="translations")
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Please log in to continue.")
+
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        from community.accounts.models import User
+
+        user_id, _, token = (session_id or "").partition(":")
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        return user if user and user.session_token == token else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from community.accounts import bp as accounts
+    from community.proposals import bp as proposals
+    from community.proposals.cli import votes_cli
+    from community.timeline import bp as timeline
+
+    for bp in (accounts, proposals, votes_cli, timeline):
+        app.register_blueprint(bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_datetime, get_locale
+
+    from community.security import has_role
+
+    @app.context_processor
+    def inject():
+        from community.timezones import viewer_timezone
+
+        return {"has_role": has_role, "current_locale": str(get_locale() or "zh")[:2],
+                "current_timezone_name": viewer_timezone()}
+
+    @app.template_filter("when")
+    def when(value, fmt="medium"):
+        """An aware UTC instant shown in the viewer's zone (Flask-Babel's timezone selector)."""
+        return format_datetime(value, fmt) if value else ""
+
+    @app.get("/healthz")
+    def healthz():
+        return {"ok": True}

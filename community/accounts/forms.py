@@ -1,0 +1,70 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from community.accounts.service import MIN_PASSWORD
+from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS
+
+
+class RegisterForm(FlaskForm):
+    email = StringField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=60)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)])
+    confirm = PasswordField(_l("Repeat password"),
+                            validators=[DataRequired(), EqualTo("password", _l("Passwords do not match."))])
+    submit = SubmitField(_l("Create account"))
+
+
+class LoginForm(FlaskForm):
+    email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Remember me"))
+    submit = SubmitField(_l("Log in"))
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)])
+    confirm = PasswordField(_l("Repeat new password"),
+                            validators=[DataRequired(), EqualTo("new_password", _l("Passwords do not match."))])
+    submit = SubmitField(_l("Change password"))
+
+
+class PreferencesForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=[("zh", "中文"), ("en", "English")])
+    timezone = SelectField(_l("Time zone"), choices=[(z, z) for z in (
+        "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Singapore", "Asia/Tokyo", "Europe/Amsterdam", "Europe/London",
+        "Europe/Stockholm", "America/Los_Angeles", "America/New_York", "UTC")])
+    submit = SubmitField(_l("Save preferences"))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class VehicleForm(FlaskForm):
+    model = SelectField(_l("Model"), choices=[(k, v) for k, v in MODELS.items()])
+    model_year = IntegerField(_l("Model year"),
+                              validators=[DataRequired(), NumberRange(MODEL_YEARS[0], MODEL_YEARS[-1])])
+    hardware = MultiCheckboxField(_l("Hardware"), choices=list(HARDWARE.items()), validators=[Optional()])
+    vin = StringField(_l("VIN"), validators=[DataRequired(), Length(min=17, max=25)],
+                      description=_l("17 characters, on the windscreen and your registration certificate."))
+    submit = SubmitField(_l("Add vehicle"))
+
+
+class ReviewVehicleForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (required to reject)"), validators=[Optional(), Length(max=500)])
+    verify = SubmitField(_l("Verify"))
+    reject = SubmitField(_l("Reject"))

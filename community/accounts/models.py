@@ -1,0 +1,109 @@
+"""Users, their stored roles, and their vehicles."""
+from __future__ import annotations
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from community.dbtypes import UTCDateTime, utcnow
+from community.extensions import db
+
+VEHICLE_STATUSES = ("pending", "verified", "rejected")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(254), nullable=False, unique=True)
+    display_name = db.Column(db.String(60), nullable=False)
+    password_hash = db.Column(db.String(255), nullable=False)
+    locale = db.Column(db.String(8))
+    timezone = db.Column(db.String(64))
+    is_blocked = db.Column(db.Boolean, nullable=False, default=False, server_default=text("false"))
+    # Bumped on password change/logout-everywhere; part of the session id so old cookies die.
+    session_token = db.Column(db.String(32), nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    roles = db.relationship("UserRole", cascade="all, delete-orphan", lazy="selectin")
+    vehicles = db.relationship("Vehicle", back_populates="owner", lazy="selectin",
+                               foreign_keys="Vehicle.owner_id", order_by="Vehicle.id")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def role_names(self) -> set[str]:
+        return {r.role for r in self.roles}
+
+    @property
+    def is_owner(self) -> bool:
+        return any(v.status == "verified" for v in self.vehicles)
+
+    def has_role(self, role: str) -> bool:
+        """Blocked users hold no role; admin implies every stored role; owner is derived."""
+        if self.is_blocked:
+            return False
+        if role == "owner":
+            return self.is_owner
+        names = self.role_names
+        return role in names or "admin" in names
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role = db.Column(db.String(32), primary_key=True)
+    granted_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Vehicle(db.Model):
+    """A car claimed by a user. The VIN is kept only as a keyed hash plus its last 4 characters."""
+
+    __tablename__ = "vehicles"
+    __table_args__ = (
+        CheckConstraint("status in ('pending','verified','rejected')", name="status"),
+        CheckConstraint("model_year between 2000 and 2100", name="model_year"),
+        # One live claim per VIN; a rejected claim does not block a correct one.
+        Index("uq_vehicles_live_vin", "vin_hash", unique=True,
+              sqlite_where=text("status != 'rejected'"), postgresql_where=text("status != 'rejected'")),
+        UniqueConstraint("id", "owner_id", name="uq_vehicles_id_owner"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    owner_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    model = db.Column(db.String(16), nullable=False)
+    model_year = db.Column(db.Integer, nullable=False)
+    hardware = db.Column(db.JSON, nullable=False, default=list)
+    vin_hash = db.Column(db.String(64), nullable=False)
+    vin_prefix = db.Column(db.String(2), nullable=False)
+    vin_last4 = db.Column(db.String(4), nullable=False)
+    status = db.Column(db.String(16), nullable=False, default="pending", index=True)
+    reject_reason = db.Column(db.String(500))
+    reviewed_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    reviewed_at = db.Column(UTCDateTime)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    owner = db.relationship("User", back_populates="vehicles", foreign_keys=[owner_id])
+
+    @property
+    def masked_vin(self) -> str:
+        """``LZ***********1234``: the 2-character maker prefix, 11 stars, the last 4."""
+        return f"{self.vin_prefix}{'*' * 11}{self.vin_last4}"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == "verified"
+
+    def __repr__(self) -> str:
+        return f"<Vehicle {self.id} {self.model}/{self.model_year} {self.status}>"

@@ -1,0 +1,166 @@
+"""Account and vehicle rules, shared by the web pages, the API and the CLI. No request, no flash."""
+from __future__ import annotations
+
+import secrets
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from community.accounts.models import User, UserRole, Vehicle
+from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS, normalise_vin, vin_hash, vin_problem
+from community.audit import service as audit
+from community.dbtypes import utcnow
+from community.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from community.extensions import db
+from community.security import ROLES
+
+MIN_PASSWORD = 10
+
+
+def normalise_email(raw: str) -> str:
+    """Lower-cased, IDNA-normalised address. Raises ValidationError(fields={"email"}) if malformed."""
+    try:
+        info = validate_email((raw or "").strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationError(_("Enter a valid e-mail address."), {"email": str(exc)}) from exc
+    return info.normalized.lower()
+
+
+def _check_password(password: str, field: str = "password") -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationError(_("Use at least %(n)d characters.", n=MIN_PASSWORD),
+                              {field: _("Use at least %(n)d characters.", n=MIN_PASSWORD)})
+
+
+def register(email: str, display_name: str, password: str, roles: tuple[str, ...] = ()) -> User:
+    """Create and commit a user. Raises ValidationError (bad fields) or Conflict (e-mail taken)."""
+    email = normalise_email(email)
+    display_name = (display_name or "").strip()
+    if not 1 <= len(display_name) <= 60:
+        raise ValidationError(_("Display name is required (at most 60 characters)."),
+                              {"display_name": _("Display name is required (at most 60 characters).")})
+    _check_password(password)
+    bad = set(roles) - set(ROLES)
+    if bad:
+        raise ValidationError(_("Unknown role: %(r)s", r=", ".join(sorted(bad))))
+    user = User(email=email, display_name=display_name, session_token=secrets.token_hex(16))
+    user.set_password(password)
+    user.roles = [UserRole(role=r) for r in sorted(set(roles))]
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # the unique index decides, also under a race
+        db.session.rollback()
+        raise Conflict(_("An account with this e-mail already exists."),
+                       {"email": _("An account with this e-mail already exists.")}) from exc
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user for these credentials, or None. Blocked users may still log in (to read), not act."""
+    try:
+        email = normalise_email(email)
+    except ValidationError:
+        return None
+    user = User.query.filter_by(email=email).first()
+    if user is None or not user.check_password(password or ""):
+        return None
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password and rotate the session token, which logs out every other session."""
+    if not user.check_password(current or ""):
+        raise ValidationError(_("Current password is wrong."), {"current_password": _("Current password is wrong.")})
+    _check_password(new, "new_password")
+    user.set_password(new)
+    rotate_session(user)
+    db.session.commit()
+
+
+def rotate_session(user: User) -> None:
+    """Invalidate every session and remember-me cookie issued so far (caller commits)."""
+    user.session_token = secrets.token_hex(16)
+
+
+def grant_role(user: User, role: str, actor: User | None = None) -> None:
+    """Give ``user`` a stored role (idempotent) and audit it; commits."""
+    if role not in ROLES:
+        raise ValidationError(_("Unknown role: %(r)s", r=role))
+    if role not in user.role_names:
+        before = sorted(user.role_names)
+        user.roles.append(UserRole(role=role))
+        audit.record(actor, "role.grant", "user", user.id, {"roles": before}, {"roles": sorted(user.role_names)})
+        db.session.commit()
+
+
+def revoke_role(user: User, role: str, actor: User | None = None) -> None:
+    if role in user.role_names:
+        before = sorted(user.role_names)
+        user.roles = [r for r in user.roles if r.role != role]
+        audit.record(actor, "role.revoke", "user", user.id, {"roles": before}, {"roles": sorted(user.role_names)})
+        db.session.commit()
+
+
+def add_vehicle(user: User, model: str, model_year: int, hardware: list[str], vin: str) -> Vehicle:
+    """Claim a vehicle (status pending until a moderator verifies it); commits.
+
+    Raises ValidationError for an unknown model/year/hardware or an invalid VIN, Conflict when
+    the VIN is already claimed and not rejected (enforced by a partial unique index).
+    """
+    errors = {}
+    if model not in MODELS:
+        errors["model"] = _("Choose a model from the list.")
+    if model_year not in MODEL_YEARS:
+        errors["model_year"] = _("Choose a model year from the list.")
+    if set(hardware) - set(HARDWARE):
+        errors["hardware"] = _("Unknown hardware option.")
+    vin = normalise_vin(vin)
+    problem = vin_problem(vin)
+    if problem:
+        errors["vin"] = problem
+    if errors:
+        raise ValidationError(_("Please correct the highlighted fields."), errors)
+    vehicle = Vehicle(owner=user, model=model, model_year=model_year, hardware=sorted(set(hardware)),
+                      vin_hash=vin_hash(vin), vin_prefix=vin[:2], vin_last4=vin[-4:])
+    db.session.add(vehicle)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        msg = _("This VIN is already registered. Contact a moderator if it is yours.")
+        raise Conflict(msg, {"vin": msg}) from exc
+    return vehicle
+
+
+def review_vehicle(vehicle: Vehicle, actor: User, approve: bool, reason: str = "") -> Vehicle:
+    """Verify or reject a claimed vehicle; rejection needs a reason shown to the owner. Audited; commits."""
+    if not actor.has_role("moderator"):
+        raise PermissionDenied(_("Only moderators review vehicles."))
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise ValidationError(_("Give the owner a reason for the rejection."), {"reason": _("A reason is required.")})
+    before = {"status": vehicle.status}
+    vehicle.status = "verified" if approve else "rejected"
+    vehicle.reject_reason = None if approve else reason[:500]
+    vehicle.reviewed_by_id, vehicle.reviewed_at = actor.id, utcnow()
+    audit.record(actor, "vehicle.verify" if approve else "vehicle.reject", "vehicle", vehicle.id,
+                 before, {"status": vehicle.status}, reason or None)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict(_("Another live claim uses this VIN.")) from exc
+    return vehicle
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such user."))
+    return user
+
+
+def pending_vehicles(limit: int = 100) -> list[Vehicle]:
+    return Vehicle.query.filter_by(status="pending").order_by(Vehicle.id).limit(limit).all()

@@ -1,0 +1,132 @@
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from community.accounts import bp, service
+from community.accounts.forms import (
+    LoginForm,
+    PasswordForm,
+    PreferencesForm,
+    RegisterForm,
+    ReviewVehicleForm,
+    VehicleForm,
+)
+from community.accounts.models import Vehicle
+from community.errors import DomainError, NotFound
+from community.extensions import db, limiter
+from community.security import role_required, safe_next
+from community.util import apply_errors
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = service.register(form.email.data, form.display_name.data, form.password.data)
+        except DomainError as err:
+            apply_errors(form, err)
+        else:
+            login_user(user)
+            flash(_("Welcome! Add your car to become a verified owner and vote."), "success")
+            return redirect(url_for("accounts.vehicles"))
+    return render_template("accounts/register.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = service.authenticate(form.email.data, form.password.data)
+        if user:
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next"), url_for("proposals.index")))
+        form.password.errors.append(_("E-mail or password is wrong."))
+    return render_template("accounts/login.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()  # Flask-Login also clears the remember cookie on the response
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("proposals.index"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    pw_form = PasswordForm(prefix="pw")
+    pref_form = PreferencesForm(prefix="pref", obj=None)
+    if request.method == "GET":
+        pref_form.locale.data = current_user.locale or session.get("lang") or "zh"
+        pref_form.timezone.data = current_user.timezone or current_app.config["DEFAULT_TIMEZONE"]
+    if pw_form.submit.data and pw_form.validate_on_submit():
+        try:
+            service.change_password(current_user, pw_form.current_password.data, pw_form.new_password.data)
+        except DomainError as err:
+            apply_errors(pw_form, err)
+        else:
+            # Re-issue this session with the new token; every other session is now dead.
+            login_user(current_user._get_current_object())
+            flash(_("Password changed. Other sessions have been logged out."), "success")
+            return redirect(url_for("accounts.settings"))
+    elif pref_form.submit.data and pref_form.validate_on_submit():
+        current_user.locale, current_user.timezone = pref_form.locale.data, pref_form.timezone.data
+        session["lang"] = pref_form.locale.data
+        db.session.commit()
+        flash(_("Preferences saved."), "success")
+        return redirect(url_for("accounts.settings"))
+    status = 422 if (pw_form.errors or pref_form.errors) else 200
+    return render_template("accounts/settings.html", pw_form=pw_form, pref_form=pref_form), status
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+def set_language(code):
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+        if current_user.is_authenticated:
+            current_user.locale = code
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next"), url_for("proposals.index")))
+
+
+@bp.route("/vehicles", methods=["GET", "POST"])
+@login_required
+def vehicles():
+    form = VehicleForm()
+    if form.validate_on_submit():
+        try:
+            service.add_vehicle(current_user, form.model.data, form.model_year.data, form.hardware.data, form.vin.data)
+        except DomainError as err:
+            apply_errors(form, err)
+        else:
+            flash(_("Vehicle added. A moderator will verify it soon."), "success")
+            return redirect(url_for("accounts.vehicles"))
+    return render_template("accounts/vehicles.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/moderation/vehicles")
+@role_required("moderator")
+def review_queue():
+    return render_template("accounts/review_queue.html", vehicles=service.pending_vehicles(), form=ReviewVehicleForm())
+
+
+@bp.route("/moderation/vehicles/<int:vehicle_id>", methods=["POST"])
+@role_required("moderator")
+def review(vehicle_id):
+    vehicle = db.session.get(Vehicle, vehicle_id)
+    if vehicle is None:
+        raise NotFound(_("No such vehicle."))
+    form = ReviewVehicleForm()
+    if form.validate_on_submit():
+        try:
+            service.review_vehicle(vehicle, current_user, approve=bool(form.verify.data), reason=form.reason.data)
+        except DomainError as err:
+            flash(err.message, "danger")
+        else:
+            flash(_("Vehicle %(status)s.", status=vehicle.status), "success")
+    else:
+        flash(_("The form expired; please try again."), "danger")
+    return redirect(url_for("accounts.review_queue"))

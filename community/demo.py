@@ -1,0 +1,252 @@
+"""The demo data set: the canonical story from shared/DOMAIN.md and a believable crowd around it.
+
+``load()`` is idempotent: it does nothing when the demo admin already exists. The story keeps its real
+days and months (14 Sep council session ... 24 Nov-24 Dec crowdfunding) in the most recent year in
+which 24 Nov has already passed, so the crowdfunding window is current when the demo is fresh.
+"""
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert
+
+from community.accounts.models import User, UserRole, Vehicle
+from community.accounts.vehicles import vin_hash, with_check_digit
+from community.dbtypes import utcnow
+from community.extensions import db
+from community.proposals import service as proposals
+from community.proposals.models import CATEGORIES, Proposal, ProposalTerm, Vote
+from community.search import terms
+from community.text import render_markdown
+from community.timeline.models import Milestone
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PASSWORD = "cocreate-demo"
+LOGINS = {
+    "admin": "admin@cocreate.example",
+    "moderator": "moderator@cocreate.example",
+    "owner": "owner@cocreate.example",
+}
+STORY_TITLE = "为 2024 款 001/009 老车主提供辅助驾驶软硬件付费升级（众筹）"
+
+
+def story_year(now: datetime | None = None) -> int:
+    now = (now or utcnow()).astimezone(SHANGHAI)
+    return now.year if (now.month, now.day) >= (11, 24) else now.year - 1
+
+
+def sh(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    """A Shanghai wall-clock time as an aware UTC instant."""
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def _vin(rng: random.Random) -> str:
+    alphabet = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+    body = "LZ" + "".join(rng.choice(alphabet) for _ in range(15))
+    return with_check_digit(body)
+
+
+def _user(email: str, name: str, roles=()) -> User:
+    user = User(email=email, display_name=name, session_token=secrets.token_hex(16))
+    user.set_password(PASSWORD)
+    user.roles = [UserRole(role=r) for r in roles]
+    db.session.add(user)
+    return user
+
+
+def _vehicle(user, rng, model, year, hardware, status="verified", reviewer=None) -> Vehicle:
+    vin = _vin(rng)
+    v = Vehicle(owner=user, model=model, model_year=year, hardware=sorted(hardware), vin_hash=vin_hash(vin),
+                vin_prefix=vin[:2], vin_last4=vin[-4:], status=status, reviewed_by_id=getattr(reviewer, "id", None),
+                reviewed_at=utcnow() if status != "pending" else None)
+    db.session.add(v)
+    return v
+
+
+ZH_TOPICS = {
+    "assisted_driving": ["高速领航在匝道汇入时更果断一些", "希望开放城市 NOA 给老车型", "自动泊车支持斜列车位",
+                         "车道保持在弯道不要太靠外侧", "增加驾驶员注意力提醒的灵敏度设置"],
+    "charging": ["超充站增加遮雨棚", "充电桩占位费规则透明化", "App 里显示充电桩实时排队人数",
+                 "家充桩支持预约谷电充电", "高速服务区增加超充站"],
+    "app": ["App 蓝牙钥匙连接更快", "App 支持多辆车切换", "远程空调可以设置定时", "OTA 更新说明写得更详细",
+            "车机支持微信小程序"],
+    "vehicle": ["后排增加 USB-C 快充口", "前备箱增加排水孔", "雨刮支持更多档位", "空气悬架增加露营模式",
+                "大灯自动远近光更灵敏"],
+    "service": ["保养预约可以选具体技师", "交付时讲解更详细", "售后取送车服务覆盖更多城市", "门店试驾流程更简单",
+                "维修进度在 App 里实时可见"],
+    "comfort": ["座椅通风增加档位", "方向盘加热独立开关", "后排遮阳帘电动化", "香氛系统可以关闭",
+                "车内氛围灯更多颜色"],
+    "safety": ["儿童遗留检测提醒", "开门预警增加声音提示", "哨兵模式录像保存更久", "胎压异常推送到手机",
+               "紧急呼叫按键加保护盖"],
+    "community": ["车主活动增加亲子场次", "各城市车友会定期线下聚会", "用户共创会直播", "积分商城增加周边",
+                  "新车主入门课程"],
+    "other": ["发票开具流程线上化", "车辆手册提供电子版搜索", "二手车置换评估更透明", "保险理赔进度可查询",
+              "增加车主专属客服热线"],
+}
+EN_TOPICS = {
+    "assisted_driving": ["Smoother lane changes on highway pilot", "Bring city navigation assist to older cars",
+                         "Let auto-park handle angled bays"],
+    "charging": ["Show live queue length at supercharging stations", "Scheduled off-peak home charging",
+                 "Roofs over supercharger bays"],
+    "app": ["Faster Bluetooth key pairing", "Switch between several cars in the app", "Timers for remote climate"],
+    "vehicle": ["USB-C fast charging in the rear", "Drain holes in the frunk", "Camping mode for air suspension"],
+    "service": ["Live repair progress in the app", "Pick-up and delivery service in more cities",
+                "Choose a technician when booking service"],
+    "comfort": ["More levels for seat ventilation", "Separate switch for steering wheel heating"],
+    "safety": ["Child presence detection", "Sound alert for door-opening warning"],
+    "community": ["Family-friendly owner events", "Livestream council sessions"],
+    "other": ["Searchable digital owner's manual", "Track insurance claims online"],
+}
+ZH_BODY = "我是{model}车主，日常通勤和长途都用车。{topic}。\n\n- 目前的体验：不够方便\n- 希望的改进：{topic}\n\n很多车友在群里也提到过，希望官方考虑。"
+EN_BODY = "I drive a {model} every day. {topic}.\n\n- Today: it is inconvenient\n- Wish: {topic}\n\nOther owners in my club agree; please consider it."
+STATUS_WEIGHTS = [("submitted", 45), ("under_review", 20), ("accepted", 12), ("in_progress", 10), ("delivered", 6),
+                  ("declined", 7)]
+PATH = ["submitted", "under_review", "accepted", "in_progress", "delivered"]
+
+
+def load(if_empty: bool = False, owners: int = 60, n_proposals: int = 200, votes_target: int = 2400,
+         seed: int = 2024) -> str:
+    """Create the demo data set and commit. Returns a one-line summary. Idempotent."""
+    if User.query.filter_by(email=LOGINS["admin"]).first():
+        return "demo data already loaded"
+    if if_empty and User.query.first():
+        return "database not empty; demo data not loaded"
+    rng = random.Random(seed)
+    year = story_year()
+    admin = _user(LOGINS["admin"], "管理员 Admin", ["admin"])
+    mod = _user(LOGINS["moderator"], "运营 小周", ["moderator"])
+    council = _user("council@cocreate.example", "理事 王磊", ["council_member"])
+    _user("agent@cocreate.example", "售后 李娜", ["team_agent"])
+    _user("shopper@cocreate.example", "体验官 陈晨", ["mystery_shopper"])
+    db.session.flush()
+    owner = _user(LOGINS["owner"], "车主 张伟")
+    _vehicle(owner, rng, "001", 2024, ["lidar", "adas_gen1"], reviewer=mod)
+    _vehicle(council, rng, "009", 2024, ["lidar", "adas_gen1"], reviewer=mod)
+    _user("newcomer@cocreate.example", "新用户 Newcomer")  # registered, no car yet
+    crowd = []
+    models = ["001", "001", "009", "007", "7X", "X"]
+    surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+    given = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚"
+    for i in range(owners):
+        name = f"{rng.choice(surnames)}{rng.choice(given)}{rng.choice(given)}" if i % 4 else f"Owner {i:02d}"
+        u = _user(f"owner{i:02d}@cocreate.example", name)
+        model = rng.choice(models)
+        year_ = rng.choice([2022, 2023, 2024, 2024, 2025])
+        hw = {"lidar"} if rng.random() < 0.6 else set()
+        hw.add("adas_latest" if year_ >= 2025 or rng.random() < 0.15 else "adas_gen1")
+        status = "pending" if i % 17 == 5 else "verified"
+        _vehicle(u, rng, model, year_, hw, status=status, reviewer=None if status == "pending" else mod)
+        if status == "verified":
+            crowd.append(u)
+    db.session.commit()
+
+    _load_story(year, owner, council, mod, admin, crowd)
+    _load_crowd(rng, year, crowd, mod, n_proposals, votes_target)
+    return (f"demo loaded: {User.query.count()} users, {Proposal.query.count()} proposals, "
+            f"{Vote.query.count()} votes, {Milestone.query.count()} milestones")
+
+
+def _load_story(year, owner, council, mod, admin, crowd) -> None:
+    body = (f"在 {year} 年 9 月 14 日丽江全球用户委员会·理事共创会上，2024 款 001、009 的车主理事提出："
+            "我们的车有激光雷达，但没有最新的辅助驾驶系统。\n\n"
+            "**提议**：为符合条件的老车提供软硬件付费升级，以众筹方式组织，达到人数即启动。\n\n"
+            "- 适用：2024 款 001 / 009，配备激光雷达，尚未搭载最新辅助驾驶系统\n"
+            "- 方式：在 App 中认筹，每台车一份\n")
+    p = proposals.create_proposal(council, STORY_TITLE, body, "assisted_driving", created_at=sh(year, 9, 14, 16))
+    for voter in [owner, *crowd[:38]]:
+        proposals.vote(voter, p)
+    steps = [
+        ("council_session", sh(year, 9, 14, 16), "丽江理事共创会：车主理事提出老车辅助驾驶软硬件升级众筹。",
+         "Council session in Lijiang: owner representatives proposed a crowdfunded hardware and software upgrade."),
+        ("commitment", sh(year, 9, 17, 10), "集团 CEO 公开表示将尽快拿出解决方案。",
+         "The group CEO committed publicly to a solution as soon as possible."),
+    ]
+    for kind, at, zh, en in steps:
+        proposals.post_milestone(p, mod, kind, text_zh=zh, text_en=en, occurred_at=at,
+                                 backdate_reason="演示数据：按真实日期补录 / demo data at its real date")
+    proposals.change_status(p, "under_review", mod, "理事会与公司共同评审中。", "Under review by the council and the company.",
+                            occurred_at=sh(year, 9, 17, 12), backdate_reason="演示数据 / demo data")
+    proposals.change_status(p, "accepted", mod, "《零距离》栏目回应：已正式立项，启动方案细节研究和前序研发。",
+                            "Officially approved: solution design and preliminary development started.",
+                            occurred_at=sh(year, 9, 27, 20), backdate_reason="演示数据 / demo data")
+    proposals.post_milestone(p, mod, "approval", text_zh="项目已批准立项。", text_en="Project approved.",
+                             occurred_at=sh(year, 9, 27, 20), backdate_reason="演示数据 / demo data")
+    proposals.change_status(p, "in_progress", mod, "研发进行中。", "Development in progress.",
+                            occurred_at=sh(year, 10, 10, 18), backdate_reason="演示数据 / demo data")
+    proposals.post_milestone(p, mod, "progress_update", text_zh="最新进展：将于 11 月启动软硬件系统更换众筹。",
+                             text_en="Progress update: the hardware and software crowdfunding opens in November.",
+                             progress_percent=40, occurred_at=sh(year, 10, 10, 18),
+                             backdate_reason="演示数据 / demo data")
+
+
+def _load_crowd(rng, year, crowd, mod, n_proposals, votes_target) -> None:
+    """Bulk-insert the crowd's proposals, votes and milestones (counts set from the rows inserted)."""
+    start = sh(year, 3, 1)
+    span = (sh(year, 11, 20) - start).total_seconds()
+    cats = list(CATEGORIES)
+    statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
+    created = []
+    for i in range(n_proposals):
+        cat = cats[i % len(cats)]
+        author = rng.choice(crowd)
+        model = author.vehicles[0].model
+        if i % 3 == 2:
+            topic = rng.choice(EN_TOPICS[cat])
+            title, body = topic, EN_BODY.format(model=model, topic=topic)
+        else:
+            topic = rng.choice(ZH_TOPICS[cat])
+            title, body = topic, ZH_BODY.format(model=model, topic=topic)
+        at = start + timedelta(seconds=rng.random() * span)
+        status = rng.choices(statuses, weights)[0]
+        p = Proposal(title=title[:120], body=body, body_html=render_markdown(body), category=cat, status=status,
+                     author_id=author.id, created_at=at, updated_at=at)
+        db.session.add(p)
+        created.append(p)
+    db.session.flush()
+    term_rows, vote_rows, ms_rows = [], [], []
+    per = max(1, votes_target // n_proposals)
+    for p in created:
+        term_rows += [{"term": t, "proposal_id": p.id} for t in terms(f"{p.title}\n{p.body}")]
+        k = min(len(crowd), max(0, int(rng.paretovariate(1.3) * per * 0.5)))
+        voters = rng.sample(crowd, k)
+        for v in voters:
+            vote_rows.append({"proposal_id": p.id, "user_id": v.id,
+                              "created_at": p.created_at + timedelta(hours=rng.randint(1, 400))})
+        p.vote_count = len(voters)
+        at = p.created_at
+        path = PATH[:PATH.index(p.status) + 1] if p.status in PATH else ["submitted", "under_review", "declined"]
+        for before, after in zip(path, path[1:], strict=False):
+            at = at + timedelta(days=rng.randint(3, 30))
+            zh, en = _status_note(after)
+            ms_rows.append({"proposal_id": p.id, "kind": "status_change", "occurred_at": at, "recorded_at": at,
+                            "text_zh": zh, "text_en": en, "status_from": before, "status_to": after,
+                            "actor_id": mod.id})
+        if p.status == "in_progress":
+            at = at + timedelta(days=rng.randint(2, 20))
+            ms_rows.append({"proposal_id": p.id, "kind": "progress_update", "occurred_at": at, "recorded_at": at,
+                            "text_zh": "研发进展顺利。", "text_en": "Development is on track.",
+                            "progress_percent": rng.choice([20, 35, 50, 70]), "actor_id": mod.id})
+        p.updated_at = min(at, utcnow())
+    for row in ms_rows:
+        row["occurred_at"] = row["recorded_at"] = min(row["occurred_at"], utcnow())
+    db.session.execute(insert(ProposalTerm), term_rows)
+    db.session.execute(insert(Vote), vote_rows)
+    db.session.execute(insert(Milestone), [{"progress_percent": None, **r} for r in ms_rows])
+    db.session.commit()
+
+
+def _status_note(status: str) -> tuple[str, str]:
+    return {
+        "under_review": ("已进入理事会评审。", "Now under council review."),
+        "accepted": ("已立项，进入研发排期。", "Accepted and scheduled for development."),
+        "in_progress": ("开发中。", "In development."),
+        "delivered": ("已通过 OTA 交付。", "Delivered by OTA update."),
+        "declined": ("经评估暂不采纳，感谢建议。", "Declined after review; thank you for the idea."),
+    }[status]
+
+
+def logins_text() -> str:
+    return "\n".join(f"  {role:<9} {email}  password: {PASSWORD}" for role, email in LOGINS.items())

@@ -1,0 +1,315 @@
+"""Proposal rules: create, list/search, vote, comment, status workflow, recount.
+
+Shared by the web pages, the JSON API and the CLI. Functions commit their own unit of work and
+roll it back whole on failure.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from community.audit import service as audit
+from community.dbtypes import utcnow
+from community.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from community.extensions import db
+from community.proposals.models import CATEGORIES, NEXT_STATUS, OPEN_STATUSES, Comment, Proposal, ProposalTerm, Vote
+from community.search import query_terms, terms
+from community.text import render_markdown
+from community.timeline.service import add_milestone
+
+SORTS = {
+    "top": (Proposal.vote_count, Proposal.id),
+    "newest": (Proposal.created_at, Proposal.id),
+    "updated": (Proposal.updated_at, Proposal.id),
+}
+MAX_TITLE, MAX_BODY, MAX_COMMENT = 120, 20_000, 5_000
+
+
+# ---- permissions (one predicate for views, services and templates) ----
+
+def can_propose(user) -> bool:
+    return bool(user and user.is_authenticated and (user.has_role("owner") or user.has_role("moderator")
+                                                    or user.has_role("council_member")))
+
+
+def can_vote(user) -> bool:
+    return bool(user and user.is_authenticated and user.has_role("owner"))
+
+
+def can_comment(user) -> bool:
+    return bool(user and user.is_authenticated and not user.is_blocked)
+
+
+def can_moderate(user) -> bool:
+    return bool(user and user.is_authenticated and user.has_role("moderator"))
+
+
+# ---- reading ----
+
+def visible_query():
+    """Proposals any visitor may see: not hidden by moderation."""
+    return Proposal.query.filter(Proposal.hidden_at.is_(None))
+
+
+def get_visible(proposal_id: int) -> Proposal:
+    """The proposal, or NotFound when missing or hidden."""
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.hidden_at is not None:
+        raise NotFound(_("No such proposal."))
+    return proposal
+
+
+@dataclass
+class Page:
+    items: list[Proposal]
+    next_cursor: list | None
+
+
+def _cursor_value(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _parse_cursor_value(sort: str, value):
+    return datetime.fromisoformat(value) if sort != "top" else int(value)
+
+
+def list_proposals(sort: str = "top", status: str | None = None, category: str | None = None,
+                   q: str | None = None, after: list | None = None, limit: int = 20) -> Page:
+    """One page of visible proposals, keyset-paged so page 500 costs what page 1 costs.
+
+    ``sort``: top | newest | updated (descending, ties by id). ``after``: the ``next_cursor`` of the
+    previous page ([sort value, id]). ``q``: every search term must match (see community.search).
+    """
+    key, tie = SORTS.get(sort, SORTS["top"])
+    query = visible_query()
+    if status:
+        query = query.filter(Proposal.status == status)
+    if category:
+        query = query.filter(Proposal.category == category)
+    if q and q.strip():
+        exact, singles = query_terms(q)
+        if not exact and not singles:
+            return Page([], None)
+        for term in exact:
+            query = query.filter(Proposal.id.in_(select(ProposalTerm.proposal_id).where(ProposalTerm.term == term)))
+        for ch in singles:
+            query = query.filter(Proposal.id.in_(select(ProposalTerm.proposal_id).where(
+                or_(ProposalTerm.term.like(f"{ch}%"), ProposalTerm.term.like(f"%{ch}")))))
+    if after and len(after) == 2:
+        try:
+            value, last_id = _parse_cursor_value(sort, after[0]), int(after[1])
+        except (TypeError, ValueError):
+            value = None
+        if value is not None:
+            query = query.filter(or_(key < value, and_(key == value, tie < last_id)))
+    rows = query.order_by(key.desc(), tie.desc()).limit(limit + 1).all()
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = [_cursor_value(getattr(last, key.key)), last.id]
+    return Page(items, next_cursor)
+
+
+def comments_for(proposal: Proposal) -> list[Comment]:
+    return (Comment.query.filter_by(proposal_id=proposal.id).filter(Comment.hidden_at.is_(None))
+            .order_by(Comment.id).all())
+
+
+def has_voted(user, proposal: Proposal) -> bool:
+    if not (user and user.is_authenticated):
+        return False
+    return db.session.query(Vote.id).filter_by(proposal_id=proposal.id, user_id=user.id).first() is not None
+
+
+# ---- writing ----
+
+def _validate_text(title: str, body: str, category: str) -> tuple[str, str]:
+    title, body = (title or "").strip(), (body or "").strip()
+    errors = {}
+    if not title:
+        errors["title"] = _("A title is required.")
+    elif len(title) > MAX_TITLE:
+        errors["title"] = _("At most %(n)d characters.", n=MAX_TITLE)
+    if not body:
+        errors["body"] = _("Describe your proposal.")
+    elif len(body) > MAX_BODY:
+        errors["body"] = _("At most %(n)d characters.", n=MAX_BODY)
+    if category not in CATEGORIES:
+        errors["category"] = _("Choose a category.")
+    if errors:
+        raise ValidationError(_("Please correct the highlighted fields."), errors)
+    return title, body
+
+
+def index_terms(proposal: Proposal) -> None:
+    """Replace the proposal's search terms (caller commits)."""
+    db.session.execute(delete(ProposalTerm).where(ProposalTerm.proposal_id == proposal.id))
+    found = terms(f"{proposal.title}\n{proposal.body}")
+    if found:
+        db.session.execute(insert(ProposalTerm), [{"term": t, "proposal_id": proposal.id} for t in found])
+
+
+def create_proposal(author, title: str, body: str, category: str, created_at: datetime | None = None) -> Proposal:
+    """Create and commit a proposal in status ``submitted``.
+
+    Raises PermissionDenied unless ``author`` is a verified owner, council member or moderator;
+    ValidationError for an empty/too-long title or body or an unknown category.
+    """
+    if not can_propose(author):
+        raise PermissionDenied(_("Only verified owners can post proposals. Add and verify your car first."))
+    title, body = _validate_text(title, body, category)
+    now = created_at or utcnow()
+    proposal = Proposal(title=title, body=body, body_html=render_markdown(body), category=category,
+                        author_id=author.id, status="submitted", created_at=now, updated_at=now)
+    db.session.add(proposal)
+    db.session.flush()
+    index_terms(proposal)
+    db.session.commit()
+    return proposal
+
+
+def _fail_vote():
+    db.session.rollback()
+
+
+def vote(user, proposal: Proposal) -> int:
+    """Record ``user``'s vote; returns the new count. Commits.
+
+    Raises PermissionDenied (not a verified owner, or blocked), Conflict ("already voted", also
+    when a double submit races: the unique constraint decides), Conflict (voting closed: checked in
+    the same UPDATE that bumps the counter, so a concurrent status change cannot slip past).
+    """
+    if not can_vote(user):
+        raise PermissionDenied(_("Only verified owners can vote. Add and verify your car first."))
+    try:
+        db.session.execute(insert(Vote).values(proposal_id=proposal.id, user_id=user.id, created_at=utcnow()))
+        bumped = db.session.execute(
+            update(Proposal).where(Proposal.id == proposal.id, Proposal.status.in_(OPEN_STATUSES),
+                                   Proposal.hidden_at.is_(None))
+            .values(vote_count=Proposal.vote_count + 1)).rowcount
+    except IntegrityError as exc:
+        _fail_vote()
+        raise Conflict(_("You have already voted for this proposal.")) from exc
+    if bumped != 1:
+        _fail_vote()
+        raise Conflict(_("Voting on this proposal is closed."))
+    db.session.commit()
+    db.session.refresh(proposal)
+    return proposal.vote_count
+
+
+def withdraw_vote(user, proposal: Proposal) -> int:
+    """Remove ``user``'s vote while voting is open; returns the new count. Commits.
+
+    Raises Conflict when there is no vote to withdraw or voting has closed.
+    """
+    if not (user and user.is_authenticated):
+        raise PermissionDenied(_("Log in first."))
+    removed = db.session.execute(delete(Vote).where(Vote.proposal_id == proposal.id, Vote.user_id == user.id)).rowcount
+    if removed != 1:
+        _fail_vote()
+        raise Conflict(_("You have not voted for this proposal."))
+    lowered = db.session.execute(
+        update(Proposal).where(Proposal.id == proposal.id, Proposal.status.in_(OPEN_STATUSES))
+        .values(vote_count=Proposal.vote_count - 1)).rowcount
+    if lowered != 1:
+        _fail_vote()
+        raise Conflict(_("Voting on this proposal is closed; votes can no longer be withdrawn."))
+    db.session.commit()
+    db.session.refresh(proposal)
+    return proposal.vote_count
+
+
+def add_comment(user, proposal: Proposal, body: str) -> Comment:
+    """Add a comment (Markdown, sanitised). Raises PermissionDenied or ValidationError. Commits."""
+    if not can_comment(user):
+        raise PermissionDenied(_("Log in to comment."))
+    body = (body or "").strip()
+    if not body or len(body) > MAX_COMMENT:
+        raise ValidationError(_("A comment has 1 to %(n)d characters.", n=MAX_COMMENT),
+                              {"body": _("A comment has 1 to %(n)d characters.", n=MAX_COMMENT)})
+    comment = Comment(proposal_id=proposal.id, author_id=user.id, body=body, body_html=render_markdown(body))
+    db.session.add(comment)
+    db.session.execute(update(Proposal).where(Proposal.id == proposal.id)
+                       .values(comment_count=Proposal.comment_count + 1, updated_at=utcnow()))
+    db.session.commit()
+    return comment
+
+
+def allowed_transitions(proposal: Proposal) -> list[str]:
+    """Statuses a moderator may move ``proposal`` to from where it is."""
+    if proposal.status not in OPEN_STATUSES:
+        return []
+    return [NEXT_STATUS[proposal.status], "declined"]
+
+
+def change_status(proposal: Proposal, new_status: str, actor, note_zh: str | None = None,
+                  note_en: str | None = None, occurred_at: datetime | None = None,
+                  backdate_reason: str | None = None) -> Proposal:
+    """Move a proposal along the workflow with a public note; writes a milestone and an audit entry. Commits.
+
+    Raises PermissionDenied (not a moderator), ValidationError (transition not allowed, no note),
+    Conflict (someone else changed the status first: the UPDATE is conditional on the old status).
+    The council's decisions call this same function.
+    """
+    if not can_moderate(actor):
+        raise PermissionDenied(_("Only moderators change a proposal's status."))
+    old = proposal.status
+    if new_status not in allowed_transitions(proposal):
+        raise ValidationError(_("A proposal in status %(old)s cannot move to %(new)s.", old=old, new=new_status),
+                              {"status": _("Not an allowed next status.")})
+    try:
+        changed = db.session.execute(update(Proposal).where(Proposal.id == proposal.id, Proposal.status == old)
+                                     .values(status=new_status, updated_at=utcnow())).rowcount
+        if changed != 1:
+            raise Conflict(_("The status was changed by someone else meanwhile; reload and try again."))
+        db.session.refresh(proposal)
+        add_milestone(proposal, "status_change", actor=actor, text_zh=note_zh, text_en=note_en,
+                      occurred_at=occurred_at, backdate_reason=backdate_reason, status_from=old,
+                      status_to=new_status)
+        audit.record(actor, "proposal.status", "proposal", proposal.id, {"status": old}, {"status": new_status},
+                     note_zh or note_en)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return proposal
+
+
+def post_milestone(proposal: Proposal, actor, kind: str, **fields) -> None:
+    """A moderator's typed milestone (commitment, progress update...). Raises PermissionDenied/ValidationError."""
+    if not can_moderate(actor):
+        raise PermissionDenied(_("Only moderators post milestones."))
+    if kind == "status_change":
+        raise ValidationError(_("Status changes are posted by changing the status."), {"kind": _("Not allowed.")})
+    try:
+        add_milestone(proposal, kind, actor=actor, **fields)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def recount_votes(repair: bool = False) -> list[tuple[int, int, int]]:
+    """Compare each proposal's ``vote_count`` with its vote rows.
+
+    Returns [(proposal_id, stored, actual)] for every mismatch; with ``repair`` also fixes them
+    (audited, committed).
+    """
+    actual = (select(Vote.proposal_id, func.count().label("n")).group_by(Vote.proposal_id).subquery())
+    rows = db.session.execute(
+        select(Proposal.id, Proposal.vote_count, func.coalesce(actual.c.n, 0))
+        .outerjoin(actual, actual.c.proposal_id == Proposal.id)
+        .where(Proposal.vote_count != func.coalesce(actual.c.n, 0))).all()
+    mismatches = [(pid, stored, real) for pid, stored, real in rows]
+    if repair and mismatches:
+        for pid, stored, real in mismatches:
+            db.session.execute(update(Proposal).where(Proposal.id == pid).values(vote_count=real))
+            audit.record(None, "proposal.recount", "proposal", pid, {"vote_count": stored}, {"vote_count": real})
+        db.session.commit()
+    return mismatches

@@ -1,0 +1,151 @@
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from community.errors import DomainError, wants_json
+from community.proposals import bp, service
+from community.proposals.forms import CommentForm, MilestoneForm, ProposalForm, StatusForm, VoteForm
+from community.proposals.models import CATEGORIES, STATUS_LABELS
+from community.security import role_required
+from community.timeline.service import for_proposal
+from community.timezones import local_to_utc
+from community.util import apply_errors, decode_cursor, encode_cursor
+
+
+@bp.route("/")
+def index():
+    args = request.args
+    sort = args.get("sort") if args.get("sort") in service.SORTS else "top"
+    status = args.get("status") if args.get("status") in STATUS_LABELS else None
+    category = args.get("category") if args.get("category") in CATEGORIES else None
+    q = (args.get("q") or "").strip()[:100]
+    page = service.list_proposals(sort, status, category, q or None, decode_cursor(args.get("after")),
+                                  current_app.config["PROPOSALS_PER_PAGE"])
+    next_url = None
+    if page.next_cursor:
+        next_url = url_for("proposals.index", sort=sort, status=status, category=category, q=q or None,
+                           after=encode_cursor(page.next_cursor))
+    return render_template("proposals/index.html", page=page, sort=sort, status=status, category=category, q=q,
+                           next_url=next_url, first_page=not args.get("after"),
+                           statuses=STATUS_LABELS, categories=CATEGORIES)
+
+
+@bp.route("/proposals/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if not service.can_propose(current_user):
+        flash(_("Only verified owners can post proposals. Add and verify your car first."), "warning")
+        return redirect(url_for("accounts.vehicles"))
+    form = ProposalForm()
+    if form.validate_on_submit():
+        try:
+            proposal = service.create_proposal(current_user, form.title.data, form.body.data, form.category.data)
+        except DomainError as err:
+            apply_errors(form, err)
+        else:
+            flash(_("Your proposal is published."), "success")
+            return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+    return render_template("proposals/new.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/proposals/<int:proposal_id>")
+def detail(proposal_id):
+    proposal = service.get_visible(proposal_id)
+    if proposal.status == "merged" and proposal.merged_into_id:
+        return redirect(url_for("proposals.detail", proposal_id=proposal.merged_into_id))
+    return _render_detail(proposal)
+
+
+def _render_detail(proposal, status_form=None, milestone_form=None, comment_form=None, status=200):
+    """The detail page; a failed moderator or comment form comes back filled in, errors beside fields."""
+    status_form = status_form or StatusForm(prefix="st", formdata=None)
+    status_form.status.choices = [(s, STATUS_LABELS[s]) for s in service.allowed_transitions(proposal)]
+    return render_template("proposals/detail.html", proposal=proposal, milestones=for_proposal(proposal.id),
+                           comments=service.comments_for(proposal), voted=service.has_voted(current_user, proposal),
+                           can_vote=service.can_vote(current_user), vote_form=VoteForm(),
+                           comment_form=comment_form or CommentForm(formdata=None), status_form=status_form,
+                           milestone_form=milestone_form or MilestoneForm(prefix="ms", formdata=None),
+                           can_moderate=service.can_moderate(current_user)), status
+
+
+def _vote_response(proposal, action):
+    if not VoteForm().validate_on_submit():
+        abort(400, _("The form expired; please reload the page."))
+    try:
+        count = action(current_user, proposal)
+    except DomainError as err:
+        if wants_json():
+            raise
+        flash(err.message, "warning")
+    else:
+        if wants_json():
+            return jsonify(vote_count=count, voted=action is service.vote)
+    return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+
+
+@bp.route("/proposals/<int:proposal_id>/vote", methods=["POST"])
+@login_required
+def vote(proposal_id):
+    return _vote_response(service.get_visible(proposal_id), service.vote)
+
+
+@bp.route("/proposals/<int:proposal_id>/unvote", methods=["POST"])
+@login_required
+def unvote(proposal_id):
+    return _vote_response(service.get_visible(proposal_id), service.withdraw_vote)
+
+
+@bp.route("/proposals/<int:proposal_id>/comments", methods=["POST"])
+@login_required
+def comment(proposal_id):
+    proposal = service.get_visible(proposal_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            service.add_comment(current_user, proposal, form.body.data)
+        except DomainError as err:
+            apply_errors(form, err)
+        else:
+            return redirect(url_for("proposals.detail", proposal_id=proposal.id, _anchor="comments"))
+    return _render_detail(proposal, comment_form=form, status=422)
+
+
+def _dated_fields(form) -> dict:
+    return {"occurred_at": local_to_utc(form.occurred_at.data) if form.occurred_at.data else None,
+            "backdate_reason": form.backdate_reason.data}
+
+
+@bp.route("/proposals/<int:proposal_id>/status", methods=["POST"])
+@role_required("moderator")
+def change_status(proposal_id):
+    proposal = service.get_visible(proposal_id)
+    form = StatusForm(prefix="st")
+    form.status.choices = [(s, STATUS_LABELS[s]) for s in service.allowed_transitions(proposal)]
+    if form.validate_on_submit():
+        try:
+            service.change_status(proposal, form.status.data, current_user, form.text_zh.data, form.text_en.data,
+                                  **_dated_fields(form))
+        except DomainError as err:
+            apply_errors(form, err)
+        else:
+            flash(_("Status changed to %(s)s.", s=proposal.status_label), "success")
+            return redirect(url_for("proposals.detail", proposal_id=proposal.id, _anchor="timeline"))
+    return _render_detail(proposal, status_form=form, status=422)
+
+
+@bp.route("/proposals/<int:proposal_id>/milestones", methods=["POST"])
+@role_required("moderator")
+def post_milestone(proposal_id):
+    proposal = service.get_visible(proposal_id)
+    form = MilestoneForm(prefix="ms")
+    if form.validate_on_submit():
+        try:
+            service.post_milestone(proposal, current_user, form.kind.data, text_zh=form.text_zh.data,
+                                   text_en=form.text_en.data, progress_percent=form.progress_percent.data,
+                                   **_dated_fields(form))
+        except DomainError as err:
+            apply_errors(form, err)
+        else:
+            flash(_("Milestone posted."), "success")
+            return redirect(url_for("proposals.detail", proposal_id=proposal.id, _anchor="timeline"))
+    return _render_detail(proposal, milestone_form=form, status=422)

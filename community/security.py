@@ -1,0 +1,56 @@
+"""Roles, access decorators and safe redirects: one permission predicate for views, services and templates."""
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+
+# Stored roles. "owner" is derived (has a verified vehicle), never stored.
+ROLES = ("council_member", "moderator", "team_agent", "mystery_shopper", "admin")
+OWNER = "owner"
+
+
+def has_role(user, *roles: str) -> bool:
+    """True when ``user`` is logged in, not blocked, and holds any of ``roles``.
+
+    ``admin`` implies every stored role; ``owner`` is answered from verified vehicles.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return any(user.has_role(r) for r in roles)
+
+
+def role_required(*roles: str):
+    """View decorator: 401 -> login for anonymous browsers, 403 for the wrong role (JSON or HTML)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                from community.errors import wants_json
+
+                if wants_json():
+                    abort(401)
+                return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+            if not has_role(current_user, *roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Return ``target`` only if it is a same-site relative path ("/x?y"), else ``default``.
+
+    Rejects absolute URLs, scheme-relative ``//host`` and backslash tricks like ``/\\host``.
+    """
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
+        return default
+    return target

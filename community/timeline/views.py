@@ -1,0 +1,57 @@
+from datetime import datetime
+
+from feedgen.feed import FeedGenerator
+from flask import Response, render_template, request, url_for
+from flask_babel import gettext as _
+
+from community.timeline import bp
+from community.timeline.models import KINDS
+from community.timeline.service import feed
+from community.util import decode_cursor, encode_cursor
+
+PAGE = 30
+
+
+def _before(cursor: str | None):
+    values = decode_cursor(cursor)
+    try:
+        return (datetime.fromisoformat(values[0]), int(values[1])) if values and len(values) == 2 else None
+    except (TypeError, ValueError):
+        return None
+
+
+@bp.route("/timeline")
+def index():
+    kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
+    items = feed(kind, _before(request.args.get("before")), PAGE + 1)
+    next_url = None
+    if len(items) > PAGE:
+        items = items[:PAGE]
+        last = items[-1]
+        next_url = url_for("timeline.index", kind=kind,
+                           before=encode_cursor([last.occurred_at.isoformat(), last.id]))
+    return render_template("timeline/index.html", items=items, kind=kind, kinds=KINDS, next_url=next_url)
+
+
+@bp.route("/timeline.atom")
+def atom():
+    """Atom 1.0 feed of the newest 50 public milestones (optionally ?kind=)."""
+    kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
+    fg = FeedGenerator()
+    fg.id(url_for("timeline.index", _external=True))
+    fg.title(_("Cocreate public timeline"))
+    fg.link(href=url_for("timeline.index", _external=True), rel="alternate")
+    fg.link(href=request.url, rel="self")
+    fg.language("zh-CN")
+    items = feed(kind, None, 50)
+    fg.updated(items[0].recorded_at if items else datetime.fromisoformat("2026-01-01T00:00:00+00:00"))
+    for m in reversed(items):  # feedgen prepends; reversed keeps newest first in the output
+        entry = fg.add_entry()
+        link = url_for("proposals.detail", proposal_id=m.proposal_id, _external=True, _anchor=f"m{m.id}")
+        entry.id(f"{link}")
+        entry.title(f"{m.kind_label}: {m.proposal.title}")
+        entry.link(href=link)
+        entry.published(m.occurred_at)
+        entry.updated(m.recorded_at)
+        entry.content(m.text, type="text")  # text, not html: feed readers must not execute user input
+    return Response(fg.atom_str(pretty=True), mimetype="application/atom+xml")

@@ -1,0 +1,33 @@
+"""Small helpers for views: turning service errors into form errors, paging cursors."""
+from __future__ import annotations
+
+import base64
+import json
+
+
+def apply_errors(form, err) -> None:
+    """Attach a DomainError's field messages to a WTForms form; unplaced messages go to ``form.form_errors``."""
+    placed = False
+    for name, message in (err.fields or {}).items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [message]
+            placed = True
+    if not placed:
+        form.form_errors.append(err.message)
+
+
+def encode_cursor(values: list) -> str:
+    """Opaque, URL-safe cursor for keyset pagination."""
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> list | None:
+    """The values of a cursor, or None when absent or malformed (a bad cursor means page one)."""
+    if not cursor:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:
+        return None
+    return data if isinstance(data, list) else None

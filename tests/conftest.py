@@ -1,0 +1,103 @@
+"""Fixtures in the style of the Flask tutorial: ``app``, ``client``, ``runner``, ``auth``.
+
+The schema is built once per run by the real Alembic migrations. The database is SQLite unless
+``COCREATE_TEST_DB`` names another (the Makefile runs the suite again with TEST_DATABASE_URL).
+Tables are emptied after each test, so tests may commit and use threads.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from community import create_app
+from community.extensions import db
+
+BASE = {"COCREATE_ENV": "testing", "TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+        "SECRET_KEY": "test-secret", "SERVER_NAME": "localhost"}
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("COCREATE_TEST_DB") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    app = create_app({**BASE, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _empty_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build an app on the test database with extra config, e.g. ``make_app(WTF_CSRF_ENABLED=True)``."""
+    made = []
+
+    def _make(**overrides):
+        app = create_app({**BASE, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+        app.instance_path = str(tmp_path)
+        made.append(app)
+        return app
+
+    yield _make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+    if made:
+        with made[0].app_context():
+            _empty_tables()
+            db.engine.dispose()
+
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, user_or_email, password: str = "correct-horse-battery"):
+        email = getattr(user_or_email, "email", user_or_email)
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def is_postgres(app) -> bool:
+    return db.engine.dialect.name == "postgresql"
