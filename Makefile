@@ -33,7 +33,7 @@ run: setup
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## test: set up, run the suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
-test: translations
+test: setup
 	$(BIN)/python -m pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -143,13 +144,37 @@ def load(if_empty: bool = False, owners: int = 60, n_proposals: int = 200, votes
             crowd.append(u)
     db.session.commit()
 
-    _load_story(year, owner, council, mod, admin, crowd)
+    story = _load_story(year, owner, council, mod, admin, crowd)
     _load_crowd(rng, year, crowd, mod, n_proposals, votes_target)
+    ctx = DemoContext(rng=rng, year=year, story=story, owner=owner, council=council, moderator=mod, admin=admin,
+                      crowd=crowd)
+    for loader in feature_loaders():
+        loader(ctx)
+        db.session.commit()
     return (f"demo loaded: {User.query.count()} users, {Proposal.query.count()} proposals, "
             f"{Vote.query.count()} votes, {Milestone.query.count()} milestones")
 
 
-def _load_story(year, owner, council, mod, admin, crowd) -> None:
+@dataclass
+class DemoContext:
+    """What feature demo loaders get: the story proposal, the demo users and a seeded random source."""
+
+    rng: random.Random
+    year: int
+    story: Proposal
+    owner: User
+    council: User
+    moderator: User
+    admin: User
+    crowd: list[User]
+
+
+def feature_loaders() -> list:
+    """Each feature's ``demo.load(ctx)``, in dependency order. A feature adds its line here."""
+    return []
+
+
+def _load_story(year, owner, council, mod, admin, crowd) -> Proposal:
     body = (f"在 {year} 年 9 月 14 日丽江全球用户委员会·理事共创会上，2024 款 001、009 的车主理事提出："
             "我们的车有激光雷达，但没有最新的辅助驾驶系统。\n\n"
             "**提议**：为符合条件的老车提供软硬件付费升级，以众筹方式组织，达到人数即启动。\n\n"
@@ -180,6 +205,7 @@ def _load_story(year, owner, council, mod, admin, crowd) -> None:
                              text_en="Progress update: the hardware and software crowdfunding opens in November.",
                              progress_percent=40, occurred_at=sh(year, 10, 10, 18),
                              backdate_reason="演示数据 / demo data")
+    return p
 
 
 def _load_crowd(rng, year, crowd, mod, n_proposals, votes_target) -> None:
