@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
+from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from community.dbtypes import UTCDateTime, utcnow
@@ -57,6 +58,16 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
+
+
+def shown_user(relationship):
+    """Loader option for a relationship to a User shown by name only (author, actor).
+
+    Joins the user in and leaves its roles and vehicles unloaded: their ``selectin`` default would
+    otherwise cost two extra queries for every page that merely lists authors. They still load
+    lazily if touched. Usage: ``query.options(shown_user(Proposal.author))``.
+    """
+    return joinedload(relationship).options(lazyload(User.roles), lazyload(User.vehicles))
 
 
 class UserRole(db.Model):

@@ -5,7 +5,9 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_
+from sqlalchemy.orm import lazyload
 
+from community.accounts.models import shown_user
 from community.audit import service as audit
 from community.dbtypes import utcnow
 from community.errors import ValidationError
@@ -66,7 +68,9 @@ def _visible():
 
 def for_proposal(proposal_id: int) -> list[Milestone]:
     """A proposal's public milestones, newest first."""
-    return (_visible().filter(Milestone.proposal_id == proposal_id)
+    # The page already has the proposal: no second join to it, and the actor is shown by name only.
+    return (_visible().options(lazyload(Milestone.proposal), shown_user(Milestone.actor))
+            .filter(Milestone.proposal_id == proposal_id)
             .order_by(Milestone.occurred_at.desc(), Milestone.id.desc()).all())
 
 
