@@ -6,7 +6,7 @@ export FLASK_APP := wsgi.py
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup serve-prod bench lint translations clean
+.PHONY: run test setup serve-prod bench lint translations translations-update clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,18 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 translations: $(BIN)/.installed
-	@if [ -d community/translations ]; then $(BIN)/pybabel compile -q -d community/translations; fi
+	@if [ -d community/translations ]; then $(BIN)/pybabel compile -d community/translations; fi
+
+## translations-update: extract every _()/_l() string into messages.pot and merge it into each language's .po.
+## New entries arrive empty (no fuzzy guesses) so tests/test_i18n.py fails until they are translated.
+## --ignore-dirs replaces Babel's default, which would skip templates/_macros/.
+translations-update: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
+	  --ignore-dirs='.* __pycache__' --add-location=file --sort-by-file -c TRANSLATORS: \
+	  --project=Cocreate -o community/translations/messages.pot .
+	$(BIN)/pybabel update -i community/translations/messages.pot -d community/translations -l zh \
+	  --init-missing --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
+	$(BIN)/pybabel compile -d community/translations
 
 ## setup: venv, requirements, translations, migrations, demo data (only into an empty database), router model
 setup: translations

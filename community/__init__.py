@@ -1,7 +1,7 @@
 """Cocreate: the owner community's proposals, votes, council review and public progress timeline."""
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 
 from community.config import load_config
@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _select_locale():
+    """``?lang=``, then the language switch (session), then the account's choice, then BABEL_DEFAULT_LOCALE (zh)."""
     if not has_request_context():
         return "en"  # CLI and jobs speak English; pages and mails pick per request/user
     if request.args.get("lang") in ("zh", "en"):
@@ -33,7 +34,7 @@ def _select_locale():
         return session["lang"]
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
-    return "zh"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _select_timezone():

@@ -2,7 +2,21 @@
 from __future__ import annotations
 
 from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+# Werkzeug's stock descriptions and Flask-Limiter's ("10 per 1 minute") are English; people read these.
+_HTTP_MESSAGES = {
+    400: _l("The request could not be understood."),
+    401: _l("Please log in to continue."),
+    403: _l("Your account cannot do this."),
+    404: _l("There is nothing at this address."),
+    405: _l("This address does not accept that kind of request."),
+    413: _l("That upload is too large."),
+    429: _l("Too many attempts. Please wait a moment and try again."),
+}
 
 
 class DomainError(Exception):
@@ -57,6 +71,16 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     return render_template(template, status=status, message=message), status
 
 
+def http_message(err: HTTPException) -> str:
+    """The text shown for ``err``: a description given to ``abort()`` (already translated) is kept."""
+    if isinstance(err, CSRFError):
+        return _("The form expired; please reload the page.")
+    stock = err.description == type(err).description or err.code == 429
+    if stock and err.code in _HTTP_MESSAGES:
+        return str(_HTTP_MESSAGES[err.code])
+    return err.description or ""
+
+
 def register_errorhandlers(app) -> None:
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
@@ -64,7 +88,7 @@ def register_errorhandlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
-        resp = error_response(err.code or 500, (err.name or "error").lower().replace(" ", "_"), err.description or "")
+        resp = error_response(err.code or 500, (err.name or "error").lower().replace(" ", "_"), http_message(err))
         if err.code == 429 and getattr(err, "retry_after", None):
             resp[0].headers["Retry-After"] = str(err.retry_after)
         return resp
@@ -74,4 +98,4 @@ def register_errorhandlers(app) -> None:
         from community.extensions import db
 
         db.session.rollback()
-        return error_response(500, "server_error", "Something went wrong on our side.")
+        return error_response(500, "server_error", _("Something went wrong on our side."))

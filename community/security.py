@@ -5,11 +5,16 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 # Stored roles. "owner" is derived (has a verified vehicle), never stored.
 ROLES = ("council_member", "moderator", "team_agent", "mystery_shopper", "admin")
 OWNER = "owner"
+ROLE_LABELS = {
+    "owner": _l("Owner"), "council_member": _l("Council member"), "moderator": _l("Moderator"),
+    "team_agent": _l("Team agent"), "mystery_shopper": _l("Mystery shopper"), "admin": _l("Administrator"),
+}
 
 
 def has_role(user, *roles: str) -> bool:

@@ -1,6 +1,9 @@
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import HTTPException
 
 from community.accounts import bp, service
 from community.accounts.forms import (
@@ -12,10 +15,23 @@ from community.accounts.forms import (
     VehicleForm,
 )
 from community.accounts.models import Vehicle
+from community.accounts.vehicles import HARDWARE
 from community.errors import DomainError, NotFound
 from community.extensions import db, limiter
-from community.security import role_required, safe_next
+from community.security import ROLE_LABELS, role_required, safe_next
 from community.util import apply_errors
+
+
+@bp.app_template_filter("hardware_labels")
+def hardware_labels(keys: list[str] | None) -> list[str]:
+    """Stored hardware keys (``["lidar"]``) as labels in the viewer's language."""
+    return [str(HARDWARE.get(k, k)) for k in keys or ()]
+
+
+@bp.app_template_filter("role_label")
+def role_label(role: str) -> str:
+    """A stored role key (``council_member``) in the viewer's language."""
+    return str(ROLE_LABELS.get(role, role))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -84,12 +100,29 @@ def settings():
 
 @bp.route("/lang/<code>", methods=["POST"])
 def set_language(code):
+    """Remember the language (session, and the account when logged in), then show the same page again."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
         if current_user.is_authenticated:
             current_user.locale = code
             db.session.commit()
-    return redirect(safe_next(request.form.get("next"), url_for("proposals.index")))
+    return redirect(_same_page(request.form.get("next")))
+
+
+def _same_page(target: str | None) -> str:
+    """``target`` (a same-site path) without ``?lang=``, which would override the choice just made.
+
+    Falls back to the proposal list when ``target`` is unsafe or does not answer GET (the switch was
+    clicked on a page that re-rendered a failed POST, e.g. a moderator form).
+    """
+    default = url_for("proposals.index")
+    parts = urlsplit(safe_next(target, default))
+    try:
+        current_app.create_url_adapter(request).match(parts.path, method="GET")
+    except HTTPException:  # NotFound, MethodNotAllowed, RequestRedirect
+        return default
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"])
+    return urlunsplit(("", "", parts.path, query, ""))
 
 
 @bp.route("/vehicles", methods=["GET", "POST"])
@@ -126,7 +159,7 @@ def review(vehicle_id):
         except DomainError as err:
             flash(err.message, "danger")
         else:
-            flash(_("Vehicle %(status)s.", status=vehicle.status), "success")
+            flash(_("Vehicle verified.") if vehicle.is_verified else _("Vehicle rejected."), "success")
     else:
         flash(_("The form expired; please try again."), "danger")
     return redirect(url_for("accounts.review_queue"))

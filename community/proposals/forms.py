@@ -18,7 +18,7 @@ class ProposalForm(FlaskForm):
 
 class CommentForm(FlaskForm):
     body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=MAX_COMMENT)])
-    submit = SubmitField(_l("Comment"))
+    submit = SubmitField(_l("Post comment"))
 
 
 class VoteForm(FlaskForm):

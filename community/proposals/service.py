@@ -18,7 +18,16 @@ from community.audit import service as audit
 from community.dbtypes import utcnow
 from community.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from community.extensions import db
-from community.proposals.models import CATEGORIES, NEXT_STATUS, OPEN_STATUSES, Comment, Proposal, ProposalTerm, Vote
+from community.proposals.models import (
+    CATEGORIES,
+    NEXT_STATUS,
+    OPEN_STATUSES,
+    STATUS_LABELS,
+    Comment,
+    Proposal,
+    ProposalTerm,
+    Vote,
+)
 from community.search import query_terms, terms
 from community.text import render_markdown
 from community.timeline.service import add_milestone
@@ -266,7 +275,8 @@ def change_status(proposal: Proposal, new_status: str, actor, note_zh: str | Non
         raise PermissionDenied(_("Only moderators change a proposal's status."))
     old = proposal.status
     if new_status not in allowed_transitions(proposal):
-        raise ValidationError(_("A proposal in status %(old)s cannot move to %(new)s.", old=old, new=new_status),
+        raise ValidationError(_("A proposal in status %(old)s cannot move to %(new)s.",
+                                old=STATUS_LABELS[old], new=STATUS_LABELS.get(new_status, new_status)),
                               {"status": _("Not an allowed next status.")})
     try:
         changed = db.session.execute(update(Proposal).where(Proposal.id == proposal.id, Proposal.status == old)

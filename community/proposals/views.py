@@ -12,6 +12,12 @@ from community.timezones import local_to_utc
 from community.util import apply_errors, decode_cursor, encode_cursor
 
 
+@bp.app_template_filter("status_label")
+def status_label(status: str | None) -> str:
+    """A stored status key (``under_review``) in the viewer's language; milestones keep keys, not labels."""
+    return str(STATUS_LABELS.get(status, status or ""))
+
+
 @bp.route("/")
 def index():
     args = request.args
