@@ -62,6 +62,26 @@ def _empty_tables() -> None:
                 conn.execute(text(f"DELETE FROM {name}"))
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets a fresh ``g``.
+
+    The ``app`` fixture keeps an app context open (so tests can use the database directly), and
+    Flask reuses an open app context for requests: without this, ``g`` (Flask-Login's cached user,
+    the API token) would leak from one request into the next, unlike in production.
+    """
+
+    def open(self, *args, **kwargs):
+        saved = dict(g.__dict__) if has_app_context() else None
+        if saved is not None:
+            g.__dict__.clear()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            if saved is not None:
+                g.__dict__.clear()
+                g.__dict__.update(saved)
+
+
 @pytest.fixture
 def make_app(database_url, tmp_path):
     """Build an app on the test database with extra config, e.g. ``make_app(WTF_CSRF_ENABLED=True)``."""
@@ -70,6 +90,7 @@ def make_app(database_url, tmp_path):
     def _make(**overrides):
         app = create_app({**BASE, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
         app.instance_path = str(tmp_path)
+        app.test_client_class = IsolatedClient
         made.append(app)
         return app
 
