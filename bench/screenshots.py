@@ -145,6 +145,7 @@ class Walk:
         page.fill("#title", title)
         page.select_option("#category", "charging")
         page.fill("#body", body)
+        self.shot("new-proposal")
         self.submit("#submit")
         self.shot("proposal-posted", expect["published"])
         proposal_path = page.url.removeprefix(self.base).split("#")[0]
@@ -165,6 +166,8 @@ class Walk:
         self.submit("#st-submit")
         self.shot("under-review", expect["status"])
 
+        self.go("/settings")
+        self.shot("moderator-settings")
         self.go("/timeline")
         self.shot("timeline", expect["timeline"])
         self.go("/?q=" + urllib.request.quote("老车主"))

@@ -177,3 +177,10 @@ def test_expired_form_says_so_in_zh(make_app):
     client = make_app(BABEL_DEFAULT_LOCALE="zh", WTF_CSRF_ENABLED=True).test_client()
     resp = client.post("/lang/en", data={"next": "/"})
     assert resp.status_code == 400 and "表单已过期" in resp.get_data(as_text=True)
+
+
+def test_atom_feed_declares_the_language_its_titles_are_in(zh_client):
+    feed = zh_client.get("/timeline.atom").get_data(as_text=True)
+    assert 'xml:lang="zh-CN"' in feed and "共创 · 公开进展" in feed
+    feed = zh_client.get("/timeline.atom?lang=en").get_data(as_text=True)
+    assert 'xml:lang="en"' in feed and "Cocreate public timeline" in feed

@@ -2,6 +2,7 @@ from datetime import datetime
 
 from feedgen.feed import FeedGenerator
 from flask import Response, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from community.timeline import bp
@@ -42,7 +43,7 @@ def atom():
     fg.title(_("Cocreate public timeline"))
     fg.link(href=url_for("timeline.index", _external=True), rel="alternate")
     fg.link(href=request.url, rel="self")
-    fg.language("zh-CN")
+    fg.language("en" if str(get_locale()) == "en" else "zh-CN")  # the language the titles are in
     items = feed(kind, None, 50)
     fg.updated(items[0].recorded_at if items else datetime.fromisoformat("2026-01-01T00:00:00+00:00"))
     for m in reversed(items):  # feedgen prepends; reversed keeps newest first in the output
