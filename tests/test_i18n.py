@@ -88,11 +88,7 @@ def test_production_default_language_is_zh():
 
 @pytest.fixture
 def zh_app(make_app):
-    """An app with the production default language (conftest switches tests to en).
-
-    No app context stays pushed around requests: a request would reuse it and its ``g``, where
-    Flask-Babel caches the locale, so a switch would not show until the next test.
-    """
+    """An app with the production default language (conftest switches tests to en)."""
     return make_app(BABEL_DEFAULT_LOCALE="zh")
 
 
