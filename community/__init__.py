@@ -72,11 +72,14 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from community.accounts import bp as accounts
+    from community.audit import bp as audit
+    from community.council import bp as council
+    from community.moderation import bp as moderation
     from community.proposals import bp as proposals
     from community.proposals.cli import votes_cli
     from community.timeline import bp as timeline
 
-    for bp in (accounts, proposals, votes_cli, timeline):
+    for bp in (accounts, proposals, votes_cli, timeline, council, moderation, audit):
         app.register_blueprint(bp)
 
 

@@ -8,13 +8,15 @@ from flask import abort, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-# Stored roles. "owner" is derived (has a verified vehicle), never stored.
-ROLES = ("council_member", "moderator", "team_agent", "mystery_shopper", "admin")
+# Stored roles. "owner" (has a verified vehicle) and "council_member" (holds an active council term,
+# see community.council.service.appoint) are derived, never stored.
+ROLES = ("moderator", "team_agent", "mystery_shopper", "admin")
 OWNER = "owner"
 ROLE_LABELS = {
     "owner": _l("Owner"), "council_member": _l("Council member"), "moderator": _l("Moderator"),
     "team_agent": _l("Team agent"), "mystery_shopper": _l("Mystery shopper"), "admin": _l("Administrator"),
 }
+COUNCIL_MEMBER = "council_member"
 
 
 def has_role(user, *roles: str) -> bool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import date, timedelta
 
 import factory
 
@@ -31,9 +32,12 @@ class UserFactory(_Base):
 
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
+        """Stored roles; ``council_member`` is not stored but becomes an active council term."""
         if extracted:
-            self.roles = [UserRole(role=r) for r in extracted]
+            self.roles = [UserRole(role=r) for r in extracted if r != "council_member"]
             db.session.commit()
+            if "council_member" in extracted:
+                council_term(self)
 
 
 _cached_hash = {}
@@ -73,6 +77,26 @@ def owner(**kwargs) -> User:
 
 def moderator(**kwargs) -> User:
     return UserFactory(roles=["moderator"], **kwargs)
+
+
+def admin(**kwargs) -> User:
+    return UserFactory(roles=["admin"], **kwargs)
+
+
+def council_term(user, region="华东 East China", seat="member", first_day=None, last_day=None):
+    """Seat ``user`` on the council (default: from yesterday for a year), appointed by a fresh admin."""
+    from community.council import service as council
+
+    today = date.today()
+    return council.appoint(admin(), user, region, seat, first_day or today - timedelta(days=1),
+                           last_day or today + timedelta(days=365))
+
+
+def council_member(**kwargs) -> User:
+    """A verified owner holding an active council term."""
+    user = owner(**kwargs)
+    council_term(user)
+    return user
 
 
 def proposal(author=None, title="Heated rear seats", body="Please add **heated** rear seats.",

@@ -48,13 +48,23 @@ class User(UserMixin, db.Model):
         return any(v.status == "verified" for v in self.vehicles)
 
     def has_role(self, role: str) -> bool:
-        """Blocked users hold no role; admin implies every stored role; owner is derived."""
+        """Blocked users hold no role; admin implies every role; owner and council_member are derived.
+
+        ``council_member`` is true only during an active council term (community.council), never from a
+        stored role row, so a member whose term has ended loses council rights at that instant.
+        """
         if self.is_blocked:
             return False
         if role == "owner":
             return self.is_owner
         names = self.role_names
-        return role in names or "admin" in names
+        if "admin" in names:
+            return True
+        if role == "council_member":
+            from community.council.service import has_active_term  # council owns terms; imported late
+
+            return self.id is not None and has_active_term(self.id)
+        return role in names
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

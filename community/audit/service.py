@@ -1,6 +1,15 @@
 """Write audit entries. Callers own the transaction: the entry commits or rolls back with the change."""
 from __future__ import annotations
 
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
 from community.audit.models import AuditEntry
 from community.extensions import db
 
@@ -18,3 +27,88 @@ def entries_for(target_type: str, target_id: int) -> list[AuditEntry]:
     """All entries about one record, oldest first."""
     return (AuditEntry.query.filter_by(target_type=target_type, target_id=target_id)
             .order_by(AuditEntry.id).all())
+
+
+@dataclass
+class AuditFilter:
+    """Filters for browsing/exporting. ``action`` matches a prefix ("moderation." = every moderation action);
+    ``actor`` an e-mail substring; ``since``/``until`` are aware instants, ``until`` exclusive."""
+
+    action: str | None = None
+    actor: str | None = None
+    target_type: str | None = None
+    target_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _filtered(f: AuditFilter):
+    from community.accounts.models import User
+
+    q = AuditEntry.query
+    if f.action:
+        q = q.filter(AuditEntry.action.like(f.action.replace("%", "").replace("_", r"\_") + "%", escape="\\"))
+    if f.actor:
+        ids = select(User.id).where(func.lower(User.email).contains(f.actor.lower(), autoescape=True))
+        q = q.filter(AuditEntry.actor_id.in_(ids))
+    if f.target_type:
+        q = q.filter(AuditEntry.target_type == f.target_type)
+    if f.target_id is not None:
+        q = q.filter(AuditEntry.target_id == f.target_id)
+    if f.since:
+        q = q.filter(AuditEntry.created_at >= f.since)
+    if f.until:
+        q = q.filter(AuditEntry.created_at < f.until)
+    return q
+
+
+def browse(f: AuditFilter, before_id: int | None = None, limit: int = 50) -> tuple[list[AuditEntry], int | None]:
+    """One page, newest first, keyset-paged by id: ([entries], next before_id or None)."""
+    q = _filtered(f)
+    if before_id:
+        q = q.filter(AuditEntry.id < before_id)
+    rows = q.order_by(AuditEntry.id.desc()).limit(limit + 1).all()
+    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+
+
+def action_names() -> list[str]:
+    return list(db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
+
+
+CSV_HEADER = ["id", "created_at_utc", "actor_id", "actor_email", "action", "target_type", "target_id", "before",
+              "after", "note"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    """A CSV cell that spreadsheet programs will not execute as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_lines(f: AuditFilter, batch: int = 1000) -> Iterator[str]:
+    """The filtered log as CSV text lines (header first), oldest first, read in batches of ``batch`` ids."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+
+    def flush() -> str:
+        out = buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+        return out
+
+    writer.writerow(CSV_HEADER)
+    yield flush()
+    last = 0
+    while True:
+        rows = _filtered(f).filter(AuditEntry.id > last).order_by(AuditEntry.id).limit(batch).all()
+        if not rows:
+            return
+        for e in rows:
+            writer.writerow([e.id, e.created_at.isoformat(), e.actor_id or "", _cell(e.actor.email if e.actor else ""),
+                             _cell(e.action), _cell(e.target_type), e.target_id,
+                             _cell(json.dumps(e.before, ensure_ascii=False) if e.before is not None else ""),
+                             _cell(json.dumps(e.after, ensure_ascii=False) if e.after is not None else ""),
+                             _cell(e.note)])
+        last = rows[-1].id
+        yield flush()

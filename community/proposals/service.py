@@ -264,12 +264,13 @@ def allowed_transitions(proposal: Proposal) -> list[str]:
 
 def change_status(proposal: Proposal, new_status: str, actor, note_zh: str | None = None,
                   note_en: str | None = None, occurred_at: datetime | None = None,
-                  backdate_reason: str | None = None) -> Proposal:
+                  backdate_reason: str | None = None, commit: bool = True) -> Proposal:
     """Move a proposal along the workflow with a public note; writes a milestone and an audit entry. Commits.
 
     Raises PermissionDenied (not a moderator), ValidationError (transition not allowed, no note),
     Conflict (someone else changed the status first: the UPDATE is conditional on the old status).
-    The council's decisions call this same function.
+    The council's decisions call this same function with ``commit=False`` so that publishing a session
+    is one unit of work; on failure the whole session transaction is rolled back either way.
     """
     if not can_moderate(actor):
         raise PermissionDenied(_("Only moderators change a proposal's status."))
@@ -289,7 +290,8 @@ def change_status(proposal: Proposal, new_status: str, actor, note_zh: str | Non
                       status_to=new_status)
         audit.record(actor, "proposal.status", "proposal", proposal.id, {"status": old}, {"status": new_status},
                      note_zh or note_en)
-        db.session.commit()
+        if commit:
+            db.session.commit()
     except Exception:
         db.session.rollback()
         raise
