@@ -1,5 +1,6 @@
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from community.errors import DomainError, wants_json
@@ -144,7 +145,8 @@ def unblock(user_id):
 @role_required("moderator")
 def remove_votes(user_id):
     return _user_action(user_id, lambda u, r: service.remove_votes(current_user, u, r),
-                        lambda n: _("%(n)d votes removed and counts recounted.", n=n))
+                        lambda n: ngettext("%(num)d vote removed; counts recounted.",
+                                                  "%(num)d votes removed; counts recounted.", n))
 
 
 @bp.route("/moderation/proposals/<int:proposal_id>/merge", methods=["GET", "POST"])

@@ -70,9 +70,9 @@ def test_hidden_comment_leaves_the_page_and_the_count(app, client):
     assert p.comment_count == 2
     service.set_hidden(mod, "comment", bad.id, True, "rude")
     assert p.comment_count == 1 == len(proposals.comments_for(p))
-    html = client.get(f"/proposals/{p.id}").get_data(as_text=True)
-    assert "Rude comment xyz" not in html and "Helpful comment" in html and "(1)" in html
-    assert "1 comments" in client.get("/?lang=en").get_data(as_text=True)
+    html = client.get(f"/proposals/{p.id}?lang=en").get_data(as_text=True)
+    assert "Rude comment xyz" not in html and "Helpful comment" in html and "Comments (1)" in html
+    assert "1 comment</div>" in client.get("/?lang=en").get_data(as_text=True)
     service.set_hidden(mod, "comment", bad.id, False, "on second thought fine")
     assert p.comment_count == 2
     assert keep.hidden_at is None
