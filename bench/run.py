@@ -119,8 +119,9 @@ def gunicorn(env: dict, workers: int):
         log.close()
 
 
-def targets(app) -> dict[str, str]:
-    """The measured paths. The deep page is the one starting halfway down the visible proposals by votes."""
+def targets(app, detail_id: int) -> dict[str, str]:
+    """The measured paths. The deep page is the one starting halfway down the visible proposals by votes;
+    the detail page is the proposal that ends up with the most votes (30 comments, a timeline)."""
     from sqlalchemy import func, select
 
     from community.extensions import db
@@ -134,7 +135,6 @@ def targets(app) -> dict[str, str]:
         votes, pid = db.session.execute(select(Proposal.vote_count, Proposal.id).where(visible)
                                         .order_by(Proposal.vote_count.desc(), Proposal.id.desc())
                                         .offset(depth - 1).limit(1)).one()
-        detail = db.session.scalar(select(Proposal.id).where(visible).order_by(Proposal.vote_count.desc()).limit(1))
         matches = db.session.scalar(select(func.count()).where(
             visible, Proposal.status == SEARCH["status"], Proposal.category == SEARCH["category"],
             Proposal.id.in_(select(ProposalTerm.proposal_id).where(ProposalTerm.term == SEARCH["q"]))))
@@ -142,7 +142,7 @@ def targets(app) -> dict[str, str]:
         "trivial": "/healthz",
         "top": "/?sort=top",
         f"deep (page {depth // 20 + 1:,})": "/?" + urlencode({"sort": "top", "after": encode_cursor([votes, pid])}),
-        "detail": f"/proposals/{detail}",
+        "detail": f"/proposals/{detail_id}",
         f"search ({matches:,} hits)": "/?" + urlencode({"sort": "top", **SEARCH}),
     }
 
@@ -156,9 +156,9 @@ def check_page(port: int, path: str) -> str:
     return body
 
 
-def measure(app, env: dict, args, run) -> dict[str, tuple[str, Result]]:
+def measure(app, env: dict, args, run, detail_id: int) -> dict[str, tuple[str, Result]]:
     """Every target, ``rounds`` times round-robin; the best round (by req/s) per page is kept."""
-    paths = targets(app)
+    paths = targets(app, detail_id)
     best: dict[str, tuple[str, Result]] = {}
     with gunicorn(env, args.workers) as port:
         for path in paths.values():
@@ -209,6 +209,7 @@ def main(argv=None) -> int:
     args.rounds = args.rounds or (1 if quick else 2)
     OUT.mkdir(parents=True, exist_ok=True)
     run = pick_client(args.client)
+    client = run.__name__.removeprefix("run_")
     timer = Timer()
 
     print(f"== Cocreate bench: {'SQLite' if args.sqlite else 'PostgreSQL'}, {plan.proposals:,} proposals, "
@@ -232,9 +233,9 @@ def main(argv=None) -> int:
     print("  check:", invariants(app), flush=True)
 
     small = f"{len(data.phase_a):,} votes"
-    print(f"== measuring at {small} ({run.__name__}, {args.concurrency} connections, {args.seconds:g} s x "
+    print(f"== measuring at {small} ({client}, {args.concurrency} connections, {args.seconds:g} s x "
           f"{args.rounds} round(s) per page)", flush=True)
-    at_small = measure(app, env, args, run)
+    at_small = measure(app, env, args, run, data.detail_id)
 
     with timer(f"load {len(data.phase_b):,} more votes + recount"):
         load_phase_b(loader, data)
@@ -242,12 +243,12 @@ def main(argv=None) -> int:
     print("  check:", invariants(app), flush=True)
     big = f"{len(data.phase_a) + len(data.phase_b):,} votes"
     print(f"== measuring at {big}", flush=True)
-    at_big = measure(app, env, args, run)
+    at_big = measure(app, env, args, run, data.detail_id)
 
     seeding = sum(timer.marks.values())
     print()
     print(f"Cocreate benchmark: {'SQLite' if args.sqlite else 'PostgreSQL'}, {plan.proposals:,} proposals, "
-          f"{plan.voters + 1:,} users; gunicorn {args.workers} sync workers; client {run.__name__} x"
+          f"{plan.voters + 1:,} users; gunicorn {args.workers} sync workers; client {client} x"
           f"{args.concurrency}, {args.seconds:g} s per page, best of {args.rounds} round(s).")
     print("Seeding: " + ", ".join(f"{k} {v:.1f} s" for k, v in timer.marks.items()) + f"; total {seeding:.1f} s")
     print("Search terms: titles only (bodies not indexed, for seeding speed).")
@@ -266,7 +267,7 @@ def main(argv=None) -> int:
               f"(p99 {b.p99_ms / a.p99_ms:.2f}x)")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     dump = {"plan": asdict(plan), "backend": "sqlite" if args.sqlite else "postgresql", "seeding_s": timer.marks,
-            "client": run.__name__, "concurrency": args.concurrency, "seconds": args.seconds,
+            "client": client, "concurrency": args.concurrency, "seconds": args.seconds,
             "at_big": {k: {"path": p, **asdict(r), "rps": r.rps} for k, (p, r) in at_big.items()},
             "at_small": {k: {"path": p, **asdict(r), "rps": r.rps} for k, (p, r) in at_small.items()}}
     (OUT / f"results-{stamp}.json").write_text(json.dumps(dump, indent=1, ensure_ascii=False))

@@ -111,3 +111,23 @@ def test_detail_page_queries_do_not_grow_with_commenters_or_milestones(app, clie
     body = client.get(f"/proposals/{p.id}").get_data(as_text=True)
     assert "Comment 4" in body and p.author.display_name in body
     assert _sql_for(client, f"/proposals/{p.id}") == few
+
+
+def test_list_dates_follow_each_viewers_language_and_zone(make_app):
+    """The formatted instants are memoised per process; the memo must never leak one viewer's format.
+
+    Requests run outside an app context here so each gets its own ``g`` (locale, zone), as in production.
+    """
+    app = make_app()
+    with app.app_context():
+        service.create_proposal(f.owner(), "Dated", "Body", "charging", created_at=T0)  # 08:00 UTC
+        berliner = f.owner()
+        berliner.timezone = "Europe/Berlin"
+        db.session.commit()
+        email = berliner.email
+    client = app.test_client()
+    assert "2026/3/1 16:00" in client.get("/").get_data(as_text=True)  # zh, Asia/Shanghai
+    assert "3/1/26, 4:00" in client.get("/?lang=en").get_data(as_text=True)  # CLDR puts U+202F before PM
+    client.post("/login", data={"email": email, "password": f.PASSWORD})
+    body = client.get("/").get_data(as_text=True)
+    assert "2026/3/1 09:00" in body and "16:00" not in body
