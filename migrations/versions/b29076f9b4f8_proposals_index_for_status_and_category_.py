@@ -5,7 +5,7 @@ ix_proposals_category_top and sorted the result (~30 ms at 100k proposals, bench
 PostgreSQL reads the top rows in order and stops after one page (< 1 ms).
 
 Revision ID: b29076f9b4f8
-Revises: 1de95060d4b0
+Revises: 31f86f6d269f
 Create Date: 2026-11-30 08:11:26.228976
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b29076f9b4f8'
-down_revision = '1de95060d4b0'
+down_revision = '31f86f6d269f'
 branch_labels = None
 depends_on = None
 
