@@ -106,6 +106,7 @@ class Walk:
         self.submit("#submit")
 
     def logout(self) -> None:
+        self.page.click("#nav-user")  # log out sits in the menu under the user's name
         self.submit("form[action$='/logout'] button")
 
     def run(self) -> None:
@@ -167,7 +168,8 @@ class Walk:
         self.shot("under-review", expect["status"])
 
         self.go("/settings")
-        self.shot("moderator-settings")
+        self.page.click("#nav-staff")
+        self.shot("moderator-settings", full_page=False)
         self.go("/timeline")
         self.shot("timeline", expect["timeline"])
         self.go("/?q=" + urllib.request.quote("老车主"))
