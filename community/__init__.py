@@ -84,6 +84,10 @@ def register_blueprints(app: Flask) -> None:
     for bp in (accounts, proposals, votes_cli, timeline, council, moderation, audit):
         app.register_blueprint(bp)
 
+    from community.api import init_api
+
+    init_api(app)
+
 
 @lru_cache(maxsize=8192)
 def _when(value, fmt: str, locale: str, zone: str) -> str:

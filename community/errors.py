@@ -81,6 +81,21 @@ def http_message(err: HTTPException) -> str:
     return err.description or ""
 
 
+_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict", 410: "gone",
+          422: "validation_failed", 429: "rate_limited"}
+
+
+def _webargs_fields(err) -> dict:
+    """Flatten webargs' {"json": {"field": ["msg"]}} validation messages to {"field": "msg"}."""
+    messages = (getattr(err, "data", None) or {}).get("messages") or {}
+    fields = {}
+    for location in messages.values():
+        for name, msgs in (location.items() if isinstance(location, dict) else []):
+            fields[name] = " ".join(msgs) if isinstance(msgs, list) and all(isinstance(m, str) for m in msgs) \
+                else str(msgs)
+    return fields
+
+
 def register_errorhandlers(app) -> None:
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
@@ -88,10 +103,18 @@ def register_errorhandlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
-        resp = error_response(err.code or 500, (err.name or "error").lower().replace(" ", "_"), http_message(err))
+        fields = _webargs_fields(err)
+        message = _("Please correct the highlighted fields.") if fields else http_message(err)
+        code = _CODES.get(err.code) or (err.name or "error").lower().replace(" ", "_")
+        body, status = error_response(err.code or 500, code, message, fields)
+        response = app.make_response((body, status))
+        for key, value in ((getattr(err, "data", None) or {}).get("headers") or {}).items():
+            response.headers[key] = value
+        if err.code == 401 and request.path.startswith("/api/"):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="cocreate"'
         if err.code == 429 and getattr(err, "retry_after", None):
-            resp[0].headers["Retry-After"] = str(err.retry_after)
-        return resp
+            response.headers["Retry-After"] = str(err.retry_after)
+        return response
 
     @app.errorhandler(500)
     def _server(err):

@@ -83,3 +83,23 @@ def feed(kind: str | None = None, before: tuple[datetime, int] | None = None, li
         at, mid = before
         q = q.filter(or_(Milestone.occurred_at < at, and_(Milestone.occurred_at == at, Milestone.id < mid)))
     return q.order_by(Milestone.occurred_at.desc(), Milestone.id.desc()).limit(limit).all()
+
+
+def feed_page(kind: str | None, cursor: str | None, limit: int = 30) -> tuple[list[Milestone], str | None]:
+    """One page of ``feed`` and the opaque cursor of the next page (None on the last page).
+
+    A malformed cursor is treated as the first page.
+    """
+    from community.util import decode_cursor, encode_cursor
+
+    values, before = decode_cursor(cursor), None
+    try:
+        if values and len(values) == 2:
+            before = (datetime.fromisoformat(values[0]), int(values[1]))
+    except (TypeError, ValueError):
+        before = None
+    items = feed(kind, before, limit + 1)
+    if len(items) <= limit:
+        return items, None
+    last = items[limit - 1]
+    return items[:limit], encode_cursor([last.occurred_at.isoformat(), last.id])

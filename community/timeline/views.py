@@ -7,30 +7,16 @@ from flask_babel import gettext as _
 
 from community.timeline import bp
 from community.timeline.models import KINDS
-from community.timeline.service import feed
-from community.util import decode_cursor, encode_cursor
+from community.timeline.service import feed, feed_page
 
 PAGE = 30
-
-
-def _before(cursor: str | None):
-    values = decode_cursor(cursor)
-    try:
-        return (datetime.fromisoformat(values[0]), int(values[1])) if values and len(values) == 2 else None
-    except (TypeError, ValueError):
-        return None
 
 
 @bp.route("/timeline")
 def index():
     kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
-    items = feed(kind, _before(request.args.get("before")), PAGE + 1)
-    next_url = None
-    if len(items) > PAGE:
-        items = items[:PAGE]
-        last = items[-1]
-        next_url = url_for("timeline.index", kind=kind,
-                           before=encode_cursor([last.occurred_at.isoformat(), last.id]))
+    items, cursor = feed_page(kind, request.args.get("before"), PAGE)
+    next_url = url_for("timeline.index", kind=kind, before=cursor) if cursor else None
     return render_template("timeline/index.html", items=items, kind=kind, kinds=KINDS, next_url=next_url)
 
 

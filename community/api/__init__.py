@@ -1,0 +1,65 @@
+"""The versioned JSON API (``/api/v1``) for the owners' app, documented by flask-smorest as OpenAPI 3.1.
+
+Every endpoint calls the same service functions as the web pages: no rule is written twice here.
+Auth: a personal access token as ``Authorization: Bearer cc_...`` (no cookies, no CSRF), or the
+browser session (then CSRF applies to writes, as on the web).
+"""
+from __future__ import annotations
+
+from flask import g, request
+from flask_login import current_user
+from flask_smorest import Api
+
+from community.api.auth import authenticate_bearer
+from community.api.schemas import ErrorSchema
+from community.errors import error_response
+
+PREFIX = "/api/v1"
+
+
+class CocreateApi(Api):
+    """flask-smorest with the app's own error handling: one JSON error shape for API and web alike."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        pass  # community.errors handles HTTPException for the whole app
+
+    def handle_http_exception(self, error):  # pragma: no cover - not registered
+        return error_response(error.code, "error", str(error))
+
+
+api = CocreateApi()
+
+
+def init_api(app) -> None:
+    from community.api import me, proposals, timeline, tokens_views
+    from community.extensions import csrf
+
+    app.config.update(
+        API_TITLE="Cocreate API", API_VERSION="v1", OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX=PREFIX, OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/static/swagger-ui/",
+        API_SPEC_OPTIONS={
+            "info": {"description": "Cocreate's JSON API for the owners' app. Authenticate with a personal "
+                                    "access token from Settings → API tokens: `Authorization: Bearer cc_...`."},
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}, {}],
+        },
+    )
+    api.init_app(app)
+    for module in (proposals, timeline, me):
+        csrf.exempt(module.blp)
+        api.register_blueprint(module.blp, url_prefix=PREFIX + module.URL_PREFIX)
+    app.register_blueprint(tokens_views.bp)
+
+    @app.before_request
+    def _api_auth():
+        if not request.path.startswith(PREFIX + "/"):
+            return None
+        g.api_token = None
+        if request.headers.get("Authorization"):
+            return authenticate_bearer()
+        if request.method not in ("GET", "HEAD", "OPTIONS") and current_user.is_authenticated:
+            csrf.protect()  # cookie-authenticated writes keep CSRF; anonymous ones get the endpoint's 401
+        return None

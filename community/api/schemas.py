@@ -1,0 +1,110 @@
+"""marshmallow schemas: the API's shapes, and the source of its OpenAPI document."""
+from flask_login import current_user
+from marshmallow import Schema, fields, validate
+
+from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS
+from community.proposals.models import CATEGORIES, STATUS_LABELS
+from community.proposals.service import MAX_BODY, MAX_TITLE, has_voted
+from community.timeline.models import KINDS
+
+
+class CursorArgs(Schema):
+    cursor = fields.String(load_default=None, metadata={"description": "`next_cursor` of the previous page."})
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+
+
+class ProposalListArgs(CursorArgs):
+    sort = fields.String(load_default="top", validate=validate.OneOf(["top", "newest", "updated"]))
+    status = fields.String(load_default=None, validate=validate.OneOf(list(STATUS_LABELS)))
+    category = fields.String(load_default=None, validate=validate.OneOf(list(CATEGORIES)))
+    q = fields.String(load_default=None, validate=validate.Length(max=100),
+                      metadata={"description": "Search: every term must match (Chinese and English)."})
+
+
+class AuthorSchema(Schema):
+    id = fields.Integer(required=True)
+    display_name = fields.String(required=True)
+
+
+class ProposalSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    title = fields.String(required=True, validate=validate.Length(1, MAX_TITLE))
+    body = fields.String(required=True, validate=validate.Length(1, MAX_BODY),
+                         metadata={"description": "Markdown source."})
+    body_html = fields.String(dump_only=True, metadata={"description": "Rendered and sanitised HTML."})
+    category = fields.String(required=True, validate=validate.OneOf(list(CATEGORIES)))
+    status = fields.String(dump_only=True)
+    vote_count = fields.Integer(dump_only=True)
+    comment_count = fields.Integer(dump_only=True)
+    author = fields.Nested(AuthorSchema, dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class ProposalDetailSchema(ProposalSchema):
+    voted = fields.Function(lambda p: has_voted(current_user, p), dump_only=True,
+                            metadata={"type": "boolean", "description": "Whether the caller has voted."})
+    voting_open = fields.Boolean(attribute="is_open", dump_only=True)
+
+
+class ProposalPageSchema(Schema):
+    items = fields.List(fields.Nested(ProposalSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class VoteSchema(Schema):
+    vote_count = fields.Integer(required=True)
+    voted = fields.Boolean(required=True)
+
+
+class MilestoneSchema(Schema):
+    id = fields.Integer(required=True)
+    proposal_id = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(list(KINDS)))
+    occurred_at = fields.AwareDateTime(required=True)
+    recorded_at = fields.AwareDateTime(required=True)
+    backdate_reason = fields.String(allow_none=True)
+    text_zh = fields.String(allow_none=True)
+    text_en = fields.String(allow_none=True)
+    progress_percent = fields.Integer(allow_none=True)
+    status_from = fields.String(allow_none=True)
+    status_to = fields.String(allow_none=True)
+
+
+class TimelineArgs(CursorArgs):
+    kind = fields.String(load_default=None, validate=validate.OneOf(list(KINDS)))
+
+
+class MilestonePageSchema(Schema):
+    items = fields.List(fields.Nested(MilestoneSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class VehicleSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    model = fields.String(required=True, validate=validate.OneOf(list(MODELS)))
+    model_year = fields.Integer(required=True, validate=validate.OneOf(list(MODEL_YEARS)))
+    hardware = fields.List(fields.String(validate=validate.OneOf(list(HARDWARE))), load_default=list)
+    vin = fields.String(required=True, load_only=True, validate=validate.Length(17, 25))
+    masked_vin = fields.String(dump_only=True)
+    status = fields.String(dump_only=True)
+    reject_reason = fields.String(dump_only=True, allow_none=True)
+
+
+class MeSchema(Schema):
+    id = fields.Integer(required=True)
+    email = fields.String(required=True)
+    display_name = fields.String(required=True)
+    is_owner = fields.Boolean(required=True)
+    roles = fields.List(fields.String(), required=True)
+    vehicles = fields.List(fields.Nested(VehicleSchema), required=True)
+
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.String())
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorDetailSchema, required=True)
