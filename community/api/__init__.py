@@ -32,9 +32,21 @@ class CocreateApi(Api):
 api = CocreateApi()
 
 
+def rate_key() -> str:
+    """Rate-limit bucket: the token, else the logged-in user, else the client address."""
+    token = g.get("api_token")
+    if token is not None:
+        return f"token:{token.id}"
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"ip:{request.remote_addr}"
+
+
 def init_api(app) -> None:
     from community.api import me, proposals, timeline, tokens_views
-    from community.extensions import csrf
+    from community.extensions import csrf, limiter
+
+    app.config.setdefault("API_RATE_LIMIT", "300 per minute")
 
     app.config.update(
         API_TITLE="Cocreate API", API_VERSION="v1", OPENAPI_VERSION="3.1.0",
@@ -50,6 +62,7 @@ def init_api(app) -> None:
     api.init_app(app)
     for module in (proposals, timeline, me):
         csrf.exempt(module.blp)
+        limiter.limit(lambda: app.config["API_RATE_LIMIT"], key_func=rate_key)(module.blp)
         api.register_blueprint(module.blp, url_prefix=PREFIX + module.URL_PREFIX)
     app.register_blueprint(tokens_views.bp)
 

@@ -183,3 +183,13 @@ def test_openapi_document_and_docs_page(client):
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200 and b"/static/swagger-ui/swagger-ui-bundle.js" in docs.data
     assert client.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
+def test_rate_limit_answers_429_with_retry_after(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, API_RATE_LIMIT="3 per minute")
+    with app.app_context():
+        client = app.test_client()
+        statuses = [client.get("/api/v1/proposals").status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        resp = client.get("/api/v1/proposals")
+        assert resp.json["error"]["code"] == "rate_limited" and int(resp.headers["Retry-After"]) > 0
