@@ -13,6 +13,9 @@ from community.extensions import babel, bootstrap, csrf, db, limiter, login_mana
 def create_app(config: dict | None = None) -> Flask:
     """The app factory. ``config`` overrides everything else (tests pass the database URL here)."""
     app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
+    from community.util import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # ids beyond the column's range are a 404, not a 500
     load_config(app, config)
     register_extensions(app)
     register_blueprints(app)

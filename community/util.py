@@ -4,6 +4,19 @@ from __future__ import annotations
 import base64
 import json
 
+from werkzeug.routing import IntegerConverter
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` limited to the 32-bit range of our integer primary keys.
+
+    PostgreSQL rejects larger literals with an error; bounding the URL makes them a plain 404.
+    """
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
 
 def apply_errors(form, err) -> None:
     """Attach a DomainError's field messages to a WTForms form; unplaced messages go to ``form.form_errors``."""

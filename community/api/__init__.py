@@ -13,6 +13,7 @@ from flask_smorest import Api
 from community.api.auth import authenticate_bearer
 from community.api.schemas import ErrorSchema
 from community.errors import error_response
+from community.util import IdConverter
 
 PREFIX = "/api/v1"
 
@@ -60,6 +61,7 @@ def init_api(app) -> None:
         },
     )
     api.init_app(app)
+    api.register_converter(IdConverter, lambda conv: {"type": "integer", "minimum": 0, "maximum": conv.max})
     for module in (proposals, timeline, me):
         csrf.exempt(module.blp)
         limiter.limit(lambda: app.config["API_RATE_LIMIT"], key_func=rate_key)(module.blp)
