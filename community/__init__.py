@@ -20,8 +20,10 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     from community.errors import register_errorhandlers
+    from community.security import refuse_nul_characters
 
     register_errorhandlers(app)
+    app.before_request(refuse_nul_characters)
     register_template_helpers(app)
     from community import cli
 
@@ -39,6 +41,8 @@ def _select_locale():
         return session["lang"]
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
+    if request.path.startswith("/api/"):  # apps say what they want in Accept-Language
+        return request.accept_languages.best_match(["zh", "en"]) or current_app.config["BABEL_DEFAULT_LOCALE"]
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

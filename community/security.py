@@ -61,3 +61,34 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
         return default
     return target
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(k)
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def refuse_nul_characters():
+    """Refuse any query, form or JSON text containing NUL (U+0000), for every route at once.
+
+    No legitimate text has it, PostgreSQL cannot store it in a text column, and refusing it here
+    spares every feature's service from checking. Uploaded files are not inspected.
+    """
+    from flask_babel import gettext as _
+
+    from community.errors import ValidationError
+
+    values = list(request.args.values())
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        values += list(request.form.values())
+        if request.is_json:
+            values += list(_strings(request.get_json(silent=True)))
+    if any("\x00" in v for v in _strings(values)):
+        raise ValidationError(_("Text must not contain NUL characters."))

@@ -193,3 +193,21 @@ def test_rate_limit_answers_429_with_retry_after(make_app):
         assert statuses == [200, 200, 200, 429]
         resp = client.get("/api/v1/proposals")
         assert resp.json["error"]["code"] == "rate_limited" and int(resp.headers["Retry-After"]) > 0
+
+
+def test_nul_characters_are_refused_everywhere_not_a_500(client, owner_token, auth):
+    user, secret = owner_token
+    resp = client.post("/api/v1/proposals", headers=bearer(secret),
+                       json={"title": "ok", "body": "a\x00b", "category": "other"})
+    assert resp.status_code == 422
+    auth.login(user)
+    assert client.post("/proposals/new", data={"title": "t\x00", "body": "b", "category": "other"}).status_code == 422
+    assert client.get("/?q=%00").status_code == 422
+    from community.proposals.models import Proposal
+    assert Proposal.query.count() == 0
+
+
+def test_api_errors_follow_accept_language(client):
+    zh = client.get("/api/v1/proposals/12345", headers={"Accept-Language": "zh-CN"}).json["error"]["message"]
+    en = client.get("/api/v1/proposals/12345", headers={"Accept-Language": "en"}).json["error"]["message"]
+    assert en == "No such proposal." and zh != en
