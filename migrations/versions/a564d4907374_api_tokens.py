@@ -1,7 +1,7 @@
 """api tokens
 
 Revision ID: a564d4907374
-Revises: 1de95060d4b0
+Revises: b29076f9b4f8
 Create Date: 2026-11-30 08:03:24.483235
 
 """
@@ -12,7 +12,7 @@ import community.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = 'a564d4907374'
-down_revision = '1de95060d4b0'
+down_revision = 'b29076f9b4f8'
 branch_labels = None
 depends_on = None
 
