@@ -83,12 +83,15 @@ def register_blueprints(app: Flask) -> None:
     from community.accounts import bp as accounts
     from community.audit import bp as audit
     from community.council import bp as council
+    from community.feedback import bp as feedback
+    from community.feedback.cli import sla_cli
     from community.moderation import bp as moderation
+    from community.pledge import bp as pledge
     from community.proposals import bp as proposals
     from community.proposals.cli import votes_cli
     from community.timeline import bp as timeline
 
-    for bp in (accounts, proposals, votes_cli, timeline, council, moderation, audit):
+    for bp in (accounts, proposals, votes_cli, timeline, council, moderation, audit, pledge, feedback, sla_cli):
         app.register_blueprint(bp)
 
     from community.api import init_api

@@ -6,6 +6,8 @@ Environment variables (production reads these):
   SECRET_KEY                required when COCREATE_ENV=production
   RATELIMIT_STORAGE_URI     e.g. ``redis://127.0.0.1:6379/0``; default in-process memory
   DEFAULT_TIMEZONE          viewer zone when the user has none; default Asia/Shanghai
+  ROUTER_PATH               the feedback router's model file; default instance/router.joblib
+  ROUTER_THRESHOLD          confidence (0..1) below which feedback goes to triage; default 0.5
 """
 from __future__ import annotations
 
@@ -52,11 +54,21 @@ def load_config(app, overrides: dict | None = None) -> None:
         BOOTSTRAP_SERVE_LOCAL=True,
         PROPOSALS_PER_PAGE=20,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+        # Feedback routing: the trained model (relative paths are inside instance/) and the confidence
+        # below which an item goes to the triage queue instead of a team.
+        ROUTER_PATH="router.joblib",
+        ROUTER_THRESHOLD=0.5,
+        # SLA for items in triage and teams without pledge items: (first response, resolution) hours.
+        FEEDBACK_DEFAULT_SLA_HOURS=(24, 168),
+        FEEDBACK_ANON_RATE_LIMIT="5 per hour",
+        FEEDBACK_RATE_LIMIT="30 per hour",
     )
     cfg.from_pyfile("config.py", silent=True)
-    for key in ("SECRET_KEY", "RATELIMIT_STORAGE_URI", "DEFAULT_TIMEZONE"):
+    for key in ("SECRET_KEY", "RATELIMIT_STORAGE_URI", "DEFAULT_TIMEZONE", "ROUTER_PATH"):
         if os.environ.get(key):
             cfg[key] = os.environ[key]
+    if os.environ.get("ROUTER_THRESHOLD"):
+        cfg["ROUTER_THRESHOLD"] = float(os.environ["ROUTER_THRESHOLD"])
     if os.environ.get("DATABASE_URL"):
         cfg["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if overrides:

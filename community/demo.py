@@ -30,6 +30,7 @@ LOGINS = {
     "admin": "admin@cocreate.example",
     "moderator": "moderator@cocreate.example",
     "owner": "owner@cocreate.example",
+    "agent": "agent@cocreate.example",
 }
 STORY_TITLE = "为 2024 款 001/009 老车主提供辅助驾驶软硬件付费升级（众筹）"
 
@@ -172,8 +173,10 @@ class DemoContext:
 def feature_loaders() -> list:
     """Each feature's ``demo.load(ctx)``, in dependency order. A feature adds its line here."""
     from community.council import demo as council
+    from community.feedback import demo as feedback_demo
+    from community.pledge import demo as pledge_demo
 
-    return [council.load]
+    return [council.load, pledge_demo.load, feedback_demo.load]
 
 
 def _load_story(year, owner, council, mod, admin, crowd) -> Proposal:

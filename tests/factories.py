@@ -102,3 +102,52 @@ def council_member(**kwargs) -> User:
 def proposal(author=None, title="Heated rear seats", body="Please add **heated** rear seats.",
              category="comfort"):
     return proposals.create_proposal(author or owner(), title, body, category)
+
+
+# ---- pledge and feedback ----
+
+def teams() -> dict:
+    """The nine pledge teams by slug (created when missing: tables are emptied after each test)."""
+    from community.pledge import service as pledge
+
+    return {t.slug: t for t in pledge.ensure_teams()}
+
+
+def agent(team_slug: str, **kwargs) -> User:
+    """A team_agent linked to the team ``team_slug``."""
+    from community.pledge.models import TeamAgent
+
+    team = teams()[team_slug]
+    user = UserFactory(roles=["team_agent"], **kwargs)
+    db.session.add(TeamAgent(team_id=team.id, user_id=user.id))
+    db.session.commit()
+    return user
+
+
+def pledge_item(team_slug: str, first_hours: int = 24, resolution_hours: int = 72, text: str = "We answer fast"):
+    from community.pledge.models import PledgeItem
+
+    item = PledgeItem(team_id=teams()[team_slug].id, text_zh=text, text_en=text,
+                      first_response_hours=first_hours, resolution_hours=resolution_hours)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def routed(team: str | None, confidence: float = 0.9, top3=None):
+    """A router answer to pass to ``feedback.service.submit(routing=...)``."""
+    from community.feedback.routing_service import Routing
+
+    top3 = top3 or ([(team, confidence)] if team else [])
+    return Routing(team, confidence, top3, "test-model", None if team else "unsure")
+
+
+def feedback(author=None, text: str = "CarPlay 连接断开", team: str | None = "app_connectivity",
+             channel: str = "app", created_at=None, contact: str | None = None):
+    """A submitted feedback item, routed to ``team`` (None: in triage) as if by the model."""
+    from community.feedback import service as feedback_service
+
+    teams()
+    if author is None and contact is None:
+        author = owner()
+    return feedback_service.submit(author, text, channel, contact=contact, now=created_at, routing=routed(team))

@@ -162,5 +162,10 @@ def get_user(user_id: int) -> User:
     return user
 
 
+def find_by_email(raw: str) -> User | None:
+    """The user with this e-mail (normalised as at registration), or None. Raises ValidationError if malformed."""
+    return User.query.filter_by(email=normalise_email(raw)).first()
+
+
 def pending_vehicles(limit: int = 100) -> list[Vehicle]:
     return Vehicle.query.filter_by(status="pending").order_by(Vehicle.id).limit(limit).all()
