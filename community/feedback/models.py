@@ -14,6 +14,9 @@ from community.extensions import db
 CHANNELS = {"web": _l("Web"), "app": _l("App"), "store": _l("Store"), "hotline": _l("Hotline")}
 STATUSES = {"new": _l("New"), "acknowledged": _l("Acknowledged"), "in_progress": _l("In progress"),
             "resolved": _l("Resolved")}
+# Why an item went to triage (FeedbackItem.routing_note), as staff read it.
+ROUTING_NOTES = {"unsure": _l("the router was unsure"), "model unavailable": _l("no router model available"),
+                 "model failed": _l("the router failed"), "team not active": _l("the predicted team is not active")}
 # How an item got its current team.
 ROUTED_BY = ("model", "moderator", "agent")
 MAX_TEXT = 5000
@@ -81,6 +84,10 @@ class FeedbackItem(db.Model):
     @property
     def channel_label(self) -> str:
         return str(CHANNELS.get(self.channel, self.channel))
+
+    @property
+    def routing_note_label(self) -> str:
+        return str(ROUTING_NOTES.get(self.routing_note, self.routing_note or ""))
 
     @property
     def in_triage(self) -> bool:

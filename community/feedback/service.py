@@ -19,7 +19,7 @@ from community.dbtypes import utcnow
 from community.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from community.extensions import db
 from community.feedback import routing_service
-from community.feedback.models import CHANNELS, MAX_TEXT, FeedbackItem, FeedbackReply, RoutingCorrection
+from community.feedback.models import CHANNELS, MAX_TEXT, STATUSES, FeedbackItem, FeedbackReply, RoutingCorrection
 from community.pledge import service as pledge
 from community.pledge.models import Team
 
@@ -288,7 +288,7 @@ def _transition(item: FeedbackItem, actor, before: str, after: str, now: datetim
         .values(status=after, updated_at=now, **values).execution_options(synchronize_session=False)).rowcount
     if changed != 1:
         db.session.rollback()
-        raise Conflict(_("This feedback is not %(s)s any more; reload the page.", s=before.replace("_", " ")))
+        raise Conflict(_("This feedback is no longer “%(s)s”; reload the page.", s=STATUSES[before]))
     audit.record(actor, f"feedback.{after}", "feedback", item.id, {"status": before}, {"status": after})
     db.session.commit()
 

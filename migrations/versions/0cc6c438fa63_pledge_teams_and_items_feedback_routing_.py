@@ -1,7 +1,7 @@
 """pledge teams and items, feedback, routing corrections; the nine pledge teams as reference data
 
 Revision ID: 0cc6c438fa63
-Revises: 1de95060d4b0
+Revises: a564d4907374
 Create Date: 2026-11-30 07:55:10.093027
 
 """
@@ -12,7 +12,7 @@ import community.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = '0cc6c438fa63'
-down_revision = '1de95060d4b0'
+down_revision = 'a564d4907374'
 branch_labels = None
 depends_on = None
 
