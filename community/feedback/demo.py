@@ -66,9 +66,9 @@ def _work(rng, item: FeedbackItem, agent, start_at: datetime, now: datetime, zh:
     first_h, resolution_h = pledge.sla_hours(item.team)
     clock = (start_at - item.created_at).total_seconds() / 3600
     roll = rng.random()
-    if roll < 0.80:
+    if roll < 0.88:
         delay = max(0.1, first_h * rng.uniform(0.1, 0.95) - clock)
-    elif roll < 0.93:
+    elif roll < 0.96:
         delay = first_h * rng.uniform(1.1, 2.5)
     else:
         return  # forgotten: stays unanswered (the sweep will flag it)
@@ -117,10 +117,10 @@ def load(ctx) -> None:
         if item.team_id is None:
             if age_h < 30 or rng.random() < 0.1:
                 continue  # still waiting for a moderator
-            clock = created + _hours(rng.uniform(1, min(20, age_h - 1)))
+            clock = created + _hours(rng.uniform(0.2, 3))
             service.assign_from_triage(item, true_team, ctx.moderator, now=clock)
         elif item.team.slug != true_team and age_h > 12:
-            clock = created + _hours(rng.uniform(0.5, 6))
+            clock = created + _hours(rng.uniform(0.2, 2))
             service.reassign(item, true_team, agents[item.team_id], now=clock)
         _work(rng, item, agents[item.team_id], clock, now, zh)
     sla.sweep(now)
