@@ -7,7 +7,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 
 from community.config import load_config
-from community.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+from community.extensions import babel, bootstrap, csrf, db, limiter, login_manager, mail, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -60,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone,
                    default_translation_directories="translations")
     bootstrap.init_app(app)
+    mail.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"
@@ -87,11 +88,13 @@ def register_blueprints(app: Flask) -> None:
     from community.feedback.cli import sla_cli
     from community.moderation import bp as moderation
     from community.pledge import bp as pledge
+    from community.notifications import bp as notifications
     from community.proposals import bp as proposals
     from community.proposals.cli import votes_cli
     from community.timeline import bp as timeline
 
-    for bp in (accounts, proposals, votes_cli, timeline, council, moderation, audit, pledge, feedback, sla_cli):
+    for bp in (accounts, proposals, votes_cli, timeline, council, moderation, audit, pledge, feedback, sla_cli,
+               notifications):
         app.register_blueprint(bp)
 
     from community.api import init_api

@@ -8,6 +8,8 @@ Environment variables (production reads these):
   DEFAULT_TIMEZONE          viewer zone when the user has none; default Asia/Shanghai
   ROUTER_PATH               the feedback router's model file; default instance/router.joblib
   ROUTER_THRESHOLD          confidence (0..1) below which feedback goes to triage; default 0.5
+  MAIL_BACKEND              smtp (production default), console (development), file (with MAIL_FILE_PATH)
+  MAIL_SERVER, MAIL_PORT, MAIL_USERNAME, MAIL_PASSWORD, MAIL_USE_TLS, MAIL_USE_SSL, MAIL_DEFAULT_SENDER
 """
 from __future__ import annotations
 
@@ -62,13 +64,23 @@ def load_config(app, overrides: dict | None = None) -> None:
         FEEDBACK_DEFAULT_SLA_HOURS=(24, 168),
         FEEDBACK_ANON_RATE_LIMIT="5 per hour",
         FEEDBACK_RATE_LIMIT="30 per hour",
+        # E-mail (Flask-Mailman): the console backend in development prints digests instead of sending.
+        MAIL_BACKEND="locmem" if env == "testing" else ("smtp" if env == "production" else "console"),
+        MAIL_DEFAULT_SENDER="Cocreate <no-reply@cocreate.example>",
     )
     cfg.from_pyfile("config.py", silent=True)
-    for key in ("SECRET_KEY", "RATELIMIT_STORAGE_URI", "DEFAULT_TIMEZONE", "ROUTER_PATH"):
+    for key in ("SECRET_KEY", "RATELIMIT_STORAGE_URI", "DEFAULT_TIMEZONE", "ROUTER_PATH", "MAIL_BACKEND",
+                "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_FILE_PATH"):
         if os.environ.get(key):
             cfg[key] = os.environ[key]
     if os.environ.get("ROUTER_THRESHOLD"):
         cfg["ROUTER_THRESHOLD"] = float(os.environ["ROUTER_THRESHOLD"])
+    for key in ("MAIL_PORT",):
+        if os.environ.get(key):
+            cfg[key] = int(os.environ[key])
+    for key in ("MAIL_USE_TLS", "MAIL_USE_SSL"):
+        if os.environ.get(key):
+            cfg[key] = os.environ[key].lower() in ("1", "true", "yes")
     if os.environ.get("DATABASE_URL"):
         cfg["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if overrides:

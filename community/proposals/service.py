@@ -18,6 +18,7 @@ from community.audit import service as audit
 from community.dbtypes import utcnow
 from community.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from community.extensions import db
+from community.notifications import service as notifications
 from community.proposals.models import (
     CATEGORIES,
     NEXT_STATUS,
@@ -183,6 +184,7 @@ def create_proposal(author, title: str, body: str, category: str, created_at: da
     db.session.add(proposal)
     db.session.flush()
     index_terms(proposal)
+    notifications.follow(author, proposal.id)
     db.session.commit()
     return proposal
 
@@ -212,6 +214,7 @@ def vote(user, proposal: Proposal) -> int:
     if bumped != 1:
         _fail_vote()
         raise Conflict(_("Voting on this proposal is closed."))
+    notifications.follow(user, proposal.id)
     db.session.commit()
     db.session.refresh(proposal)
     return proposal.vote_count

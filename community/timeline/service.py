@@ -12,6 +12,7 @@ from community.audit import service as audit
 from community.dbtypes import utcnow
 from community.errors import ValidationError
 from community.extensions import db
+from community.notifications import service as notifications
 from community.timeline.models import KINDS, Milestone
 
 BACKDATE_GRACE = timedelta(hours=1)  # older than this needs a reason
@@ -54,6 +55,7 @@ def add_milestone(proposal, kind: str, *, actor=None, text_zh: str | None = None
     db.session.add(milestone)
     proposal.updated_at = now
     db.session.flush()
+    notifications.on_milestone(milestone, actor)
     audit.record(actor, f"milestone.{kind}", "proposal", proposal.id, None,
                  {"milestone_id": milestone.id, "occurred_at": occurred_at.isoformat()}, backdate_reason)
     return milestone

@@ -1,0 +1,325 @@
+"""Notification rules: follow, emit events, fan them out in batches, read, settings, digests.
+
+Emitting is cheap and happens inside the caller's transaction (an Event row). Fan-out turns an
+event into one Notification per follower in keyset batches of ``BATCH`` followers: a request does
+at most one batch after its commit (``after_request``), ``flask notifications fan-out`` the rest,
+so a proposal with 100k followers never holds up the request that moved it.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g, has_request_context
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, insert, select, update
+
+from community.dbtypes import utcnow
+from community.errors import ValidationError
+from community.extensions import db
+from community.notifications.models import (
+    CHANNELS,
+    DEFAULT_CHANNEL,
+    KINDS,
+    Event,
+    Follow,
+    Notification,
+    NotificationSetting,
+    OutboxEmail,
+)
+
+BATCH = 2000
+MILESTONE_KINDS = {"status_change": "status_change", "council_session": "council_decision",
+                   "campaign_opened": "campaign_opened", "campaign_closed": "campaign_closed"}
+
+
+# ---- follows ----
+
+def follow(user, proposal_id: int) -> None:
+    """Follow a proposal (idempotent; no commit: it rides on the caller's transaction)."""
+    exists = db.session.get(Follow, (user.id, proposal_id))
+    if exists is None:
+        db.session.add(Follow(user_id=user.id, proposal_id=proposal_id))
+        db.session.flush()
+
+
+def unfollow(user, proposal_id: int) -> None:
+    """Stop following (idempotent). Commits."""
+    db.session.query(Follow).filter_by(user_id=user.id, proposal_id=proposal_id).delete()
+    db.session.commit()
+
+
+def set_following(user, proposal_id: int, on: bool) -> None:
+    if on:
+        follow(user, proposal_id)
+        db.session.commit()
+    else:
+        unfollow(user, proposal_id)
+
+
+def is_following(user, proposal_id: int) -> bool:
+    if not (user and user.is_authenticated):
+        return False
+    return db.session.get(Follow, (user.id, proposal_id)) is not None
+
+
+def follower_count(proposal_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Follow).where(Follow.proposal_id == proposal_id))
+
+
+# ---- emitting ----
+
+def _queue(event: Event) -> Event:
+    db.session.add(event)
+    db.session.flush()
+    if has_request_context():
+        g.setdefault("pending_notification_events", []).append(event.id)
+    return event
+
+
+def on_milestone(milestone, actor=None) -> Event:
+    """Emit the event for a new public milestone (no commit). Called by timeline.add_milestone."""
+    kind = MILESTONE_KINDS.get(milestone.kind, "milestone")
+    return _queue(Event(kind=kind, proposal_id=milestone.proposal_id, milestone_id=milestone.id,
+                        actor_id=getattr(actor, "id", None), text_zh=milestone.text_zh, text_en=milestone.text_en))
+
+
+def notify_proposal_followers(kind: str, proposal_id: int, text_zh: str | None, text_en: str | None,
+                              actor=None) -> Event:
+    """Emit a proposal event that is not a milestone (e.g. campaign closing soon). No commit."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    return _queue(Event(kind=kind, proposal_id=proposal_id, actor_id=getattr(actor, "id", None), text_zh=text_zh,
+                        text_en=text_en))
+
+
+def notify_user(user_id: int, kind: str, text_zh: str | None, text_en: str | None, link: str | None = None) -> Event:
+    """Emit a personal event (reply to my feedback, my SLA breached). No commit."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    return _queue(Event(kind=kind, user_id=user_id, text_zh=text_zh, text_en=text_en, link=link))
+
+
+# ---- fan-out ----
+
+def _hidden(event: Event) -> bool:
+    if event.proposal is not None and event.proposal.hidden_at is not None:
+        return True
+    return event.milestone is not None and event.milestone.hidden_at is not None
+
+
+def _channels(user_ids: list[int], kind: str) -> dict[int, str]:
+    rows = db.session.execute(select(NotificationSetting.user_id, NotificationSetting.channel)
+                              .where(NotificationSetting.kind == kind, NotificationSetting.user_id.in_(user_ids)))
+    return dict(rows.all())
+
+
+def fan_out(event: Event, max_batches: int | None = None, batch: int | None = None) -> int:
+    """Create notifications for ``event`` from where its cursor stands; returns how many. Commits per batch.
+
+    Idempotent and safe to run twice at once: each batch moves the cursor with a conditional
+    UPDATE, and a loser of that race rolls its batch back.
+    """
+    batch = batch or BATCH
+    made, batches = 0, 0
+    while event.fanned_out_at is None and (max_batches is None or batches < max_batches):
+        batches += 1
+        now = utcnow()
+        if _hidden(event):
+            recipients = []
+        elif event.user_id is not None:
+            recipients = [event.user_id] if event.fanout_cursor < event.user_id else []
+        else:
+            recipients = list(db.session.scalars(
+                select(Follow.user_id).where(Follow.proposal_id == event.proposal_id,
+                                             Follow.user_id > event.fanout_cursor)
+                .order_by(Follow.user_id).limit(batch)))
+        channels = _channels(recipients, event.kind) if recipients else {}
+        rows = [{"user_id": uid, "event_id": event.id, "kind": event.kind, "created_at": now,
+                 "channel": channels.get(uid, DEFAULT_CHANNEL)}
+                for uid in recipients if uid != event.actor_id and channels.get(uid, DEFAULT_CHANNEL) != "off"]
+        done = len(recipients) < batch or event.user_id is not None
+        cursor = recipients[-1] if recipients else event.fanout_cursor
+        moved = db.session.execute(
+            update(Event).where(Event.id == event.id, Event.fanout_cursor == event.fanout_cursor,
+                                Event.fanned_out_at.is_(None))
+            .values(fanout_cursor=cursor, fanned_out_at=now if done else None)).rowcount
+        if moved != 1:
+            db.session.rollback()
+            break
+        if rows:
+            db.session.execute(insert(Notification), rows)
+        db.session.commit()
+        db.session.refresh(event)
+        made += len(rows)
+    return made
+
+
+def fan_out_pending(max_batches_per_event: int | None = None, limit: int = 1000) -> int:
+    """Fan out every event not finished yet, oldest first; returns notifications created."""
+    events = Event.query.filter(Event.fanned_out_at.is_(None)).order_by(Event.id).limit(limit).all()
+    return sum(fan_out(e, max_batches_per_event) for e in events)
+
+
+def fan_out_request_events(response):
+    """after_request: one batch for each event this request emitted (the rest is for the CLI)."""
+    ids = g.pop("pending_notification_events", None)
+    if ids and response.status_code < 400:
+        for event in Event.query.filter(Event.id.in_(ids), Event.fanned_out_at.is_(None)).all():
+            fan_out(event, max_batches=1)
+    return response
+
+
+# ---- reading ----
+
+def _visible(query):
+    from community.proposals.models import Proposal
+    from community.timeline.models import Milestone
+
+    return (query.join(Event, Event.id == Notification.event_id)
+            .outerjoin(Proposal, Proposal.id == Event.proposal_id)
+            .outerjoin(Milestone, Milestone.id == Event.milestone_id)
+            .filter(Proposal.hidden_at.is_(None), Milestone.hidden_at.is_(None)))
+
+
+def for_user(user, before_id: int | None = None, limit: int = 30) -> list[Notification]:
+    """The user's in-app notifications, newest first, keyset-paged by id; hidden content left out."""
+    q = _visible(Notification.query.filter(Notification.user_id == user.id, Notification.channel == "in_app"))
+    if before_id:
+        q = q.filter(Notification.id < before_id)
+    return q.order_by(Notification.id.desc()).limit(limit).all()
+
+
+def unread_count(user) -> int:
+    q = _visible(db.session.query(func.count(Notification.id))
+                 .filter(Notification.user_id == user.id, Notification.channel == "in_app",
+                         Notification.read_at.is_(None)))
+    return q.scalar() or 0
+
+
+def mark_read(user, ids: list[int] | None = None) -> int:
+    """Mark the given (or all) of the user's notifications read; returns how many changed. Commits."""
+    q = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if ids is not None:
+        q = q.where(Notification.id.in_(ids))
+    changed = db.session.execute(q.values(read_at=utcnow())).rowcount
+    db.session.commit()
+    return changed
+
+
+# ---- settings ----
+
+def settings_for(user) -> dict[str, str]:
+    """{kind: channel} for every kind, defaults filled in."""
+    stored = dict(db.session.execute(select(NotificationSetting.kind, NotificationSetting.channel)
+                                     .where(NotificationSetting.user_id == user.id)).all())
+    return {kind: stored.get(kind, DEFAULT_CHANNEL) for kind in KINDS}
+
+
+def save_settings(user, choices: dict[str, str]) -> None:
+    """Store {kind: channel}; raises ValidationError for an unknown kind or channel. Commits."""
+    bad = {k: _("Unknown choice.") for k, v in choices.items() if k not in KINDS or v not in CHANNELS}
+    if bad:
+        raise ValidationError(_("Please correct the highlighted fields."), bad)
+    for kind, channel in choices.items():
+        row = db.session.get(NotificationSetting, (user.id, kind))
+        if row is None:
+            db.session.add(NotificationSetting(user_id=user.id, kind=kind, channel=channel))
+        else:
+            row.channel = channel
+    db.session.commit()
+
+
+# ---- digests ----
+
+def _local_day(now: datetime, zone: str | None) -> date:
+    try:
+        tz = ZoneInfo(zone or current_app.config["DEFAULT_TIMEZONE"])
+    except Exception:
+        tz = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+    return now.astimezone(tz).date()
+
+
+def build_digests(now: datetime | None = None, batch: int = 500) -> int:
+    """Write at most one digest e-mail per user per local day into the outbox; returns how many.
+
+    Only users with undigested, visible digest-channel notifications get one (never an empty
+    digest). The notifications are marked digested in the same transaction as the outbox row; the
+    unique (user, day) constraint makes a second run the same day a no-op.
+    """
+    from community.accounts.models import User
+
+    now = now or utcnow()
+    written, last_user = 0, 0
+    while True:
+        user_ids = list(db.session.scalars(
+            select(Notification.user_id).where(Notification.channel == "digest", Notification.digested_at.is_(None),
+                                               Notification.user_id > last_user)
+            .group_by(Notification.user_id).order_by(Notification.user_id).limit(batch)))
+        if not user_ids:
+            return written
+        last_user = user_ids[-1]
+        for user in User.query.filter(User.id.in_(user_ids)).all():
+            written += _digest_for(user, now)
+
+
+def _digest_for(user, now: datetime) -> int:
+    day = _local_day(now, user.timezone)
+    if OutboxEmail.query.filter_by(user_id=user.id, day=day).first():
+        return 0
+    pending = _visible(Notification.query.filter(Notification.user_id == user.id, Notification.channel == "digest",
+                                                 Notification.digested_at.is_(None))).order_by(Notification.id).all()
+    if not pending:
+        return 0
+    lang = user.locale or "zh"
+    with force_locale(lang):
+        lines = [f"- {_describe(n.event, lang)}" for n in pending]
+        subject = _("Cocreate: %(n)d updates on proposals you follow", n=len(pending))
+        body = "\n".join([_("Hello %(name)s,", name=user.display_name), "", *lines, "",
+                          _("Change what you receive: %(url)s", url="/settings/notifications")])
+    db.session.add(OutboxEmail(user_id=user.id, day=day, to_address=user.email, subject=subject, body=body))
+    db.session.execute(update(Notification).where(Notification.id.in_([n.id for n in pending]))
+                       .values(digested_at=now))
+    try:
+        db.session.commit()
+    except Exception:  # a concurrent run wrote today's digest first: its unique row wins
+        db.session.rollback()
+        return 0
+    return 1
+
+
+def _describe(event: Event, lang: str) -> str:
+    text = (event.text_en or event.text_zh) if lang == "en" else (event.text_zh or event.text_en)
+    title = event.proposal.title if event.proposal is not None else ""
+    return f"{KINDS[event.kind]}: {title} {text or ''}".strip()
+
+
+def describe(event: Event) -> str:
+    """One line for the in-app list, in the viewer's language."""
+    from flask_babel import get_locale
+
+    return _describe(event, str(get_locale() or "zh")[:2])
+
+
+def deliver_outbox(limit: int = 200) -> tuple[int, int]:
+    """Send unsent outbox e-mails through Flask-Mailman (console/file backend in dev, SMTP in production).
+
+    Returns (sent, failed). A failure is recorded on the row and retried next run. Commits per mail.
+    """
+    from flask_mailman import EmailMessage
+
+    sent = failed = 0
+    for mail in OutboxEmail.query.filter(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts < 5) \
+            .order_by(OutboxEmail.id).limit(limit).all():
+        mail.attempts += 1
+        try:
+            EmailMessage(mail.subject, mail.body, to=[mail.to_address]).send()
+        except Exception as exc:  # SMTP errors vary; keep the row and the reason for the next run
+            mail.last_error = str(exc)[:1000]
+            failed += 1
+        else:
+            mail.sent_at = utcnow()
+            sent += 1
+        db.session.commit()
+    return sent, failed
