@@ -30,8 +30,9 @@ class NotificationPageSchema(Schema):
 
 
 class ReadSchema(Schema):
-    ids = fields.List(fields.Integer(), load_default=None,
-                      metadata={"description": "Notification ids; omit to mark all read."})
+    ids = fields.List(fields.Integer(validate=validate.Range(1, 2**31 - 1)), load_default=None,
+                      validate=validate.Length(max=1000),
+                      metadata={"description": "Notification ids (at most 1000); omit to mark all read."})
 
 
 class ReadResultSchema(Schema):
