@@ -1,7 +1,7 @@
 """notifications: follows, events, notifications, settings, outbox
 
 Revision ID: 961b201116f0
-Revises: a564d4907374
+Revises: 0cc6c438fa63
 Create Date: 2026-11-30 08:46:41.272634
 
 """
@@ -12,7 +12,7 @@ import community.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = '961b201116f0'
-down_revision = 'a564d4907374'
+down_revision = '0cc6c438fa63'
 branch_labels = None
 depends_on = None
 
