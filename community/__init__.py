@@ -87,8 +87,8 @@ def register_blueprints(app: Flask) -> None:
     from community.feedback import bp as feedback
     from community.feedback.cli import sla_cli
     from community.moderation import bp as moderation
-    from community.pledge import bp as pledge
     from community.notifications import bp as notifications
+    from community.pledge import bp as pledge
     from community.proposals import bp as proposals
     from community.proposals.cli import votes_cli
     from community.timeline import bp as timeline
