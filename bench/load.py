@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -23,6 +24,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     client: str
+    cpu_ms: float | None = None  # server CPU per request (gunicorn workers, from /proc), steadier than req/s
 
     @property
     def rps(self) -> float:
@@ -61,8 +63,15 @@ def _client(host: str, port: int, path: str, warm_until: float, stop_at: float, 
     out.put((latencies, errors))
 
 
-def run_python(host: str, port: int, path: str, seconds: float, concurrency: int, warmup: float) -> Result:
-    """``concurrency`` processes in a closed loop for ``warmup + seconds``; only the last ``seconds`` count."""
+def _cpu_per_request(c0: float | None, c1: float | None, requests: int) -> float | None:
+    return (c1 - c0) / requests * 1000 if c0 is not None and c1 is not None and requests else None
+
+
+def run_python(host: str, port: int, path: str, seconds: float, concurrency: int, warmup: float,
+               cpu: Callable[[], float] | None = None) -> Result:
+    """``concurrency`` processes in a closed loop for ``warmup + seconds``; only the last ``seconds`` count.
+
+    ``cpu`` (seconds of server CPU so far) is read when the measured window opens and closes."""
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     begin = time.perf_counter() + 0.2  # let every process start before the clock runs
@@ -71,6 +80,10 @@ def run_python(host: str, port: int, path: str, seconds: float, concurrency: int
              for _ in range(concurrency)]
     for p in procs:
         p.start()
+    time.sleep(max(0.0, warm_until - time.perf_counter()))
+    c0 = cpu() if cpu else None
+    time.sleep(max(0.0, stop_at - time.perf_counter()))
+    c1 = cpu() if cpu else None
     latencies, errors = [], 0
     for _ in procs:
         lat, err = out.get()
@@ -80,7 +93,7 @@ def run_python(host: str, port: int, path: str, seconds: float, concurrency: int
         p.join()
     latencies.sort()
     return Result(len(latencies), errors, seconds, _percentile(latencies, 0.50) * 1000,
-                  _percentile(latencies, 0.99) * 1000, "python")
+                  _percentile(latencies, 0.99) * 1000, "python", _cpu_per_request(c0, c1, len(latencies)))
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -91,22 +104,25 @@ def _wrk_ms(text: str, label: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)] if m else float("nan")
 
 
-def run_wrk(host: str, port: int, path: str, seconds: float, concurrency: int, warmup: float) -> Result:
+def run_wrk(host: str, port: int, path: str, seconds: float, concurrency: int, warmup: float,
+            cpu: Callable[[], float] | None = None) -> Result:
     """The same measurement with wrk (2 threads, ``concurrency`` connections); p50/p99 from --latency."""
     url = f"http://{host}:{port}{path}"
     if warmup:
         subprocess.run(["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(warmup))}s", url],
                        capture_output=True, check=False)
+    c0 = cpu() if cpu else None
     done = subprocess.run(["wrk", "-t2", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency", url],
                           capture_output=True, text=True, check=False).stdout
+    c1 = cpu() if cpu else None
     total = re.search(r"(\d+) requests in ([\d.]+)(ms|s)", done)
     requests = int(total.group(1)) if total else 0
     elapsed = float(total.group(2)) / (1000 if total and total.group(3) == "ms" else 1) if total else seconds
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", done)
     errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", done)
     errors = (int(bad.group(1)) if bad else 0) + (sum(int(g) for g in errs.groups()) if errs else 0)
-    return Result(requests - (int(bad.group(1)) if bad else 0), errors, elapsed, _wrk_ms(done, "50"),
-                  _wrk_ms(done, "99"), "wrk")
+    ok = requests - (int(bad.group(1)) if bad else 0)
+    return Result(ok, errors, elapsed, _wrk_ms(done, "50"), _wrk_ms(done, "99"), "wrk", _cpu_per_request(c0, c1, ok))
 
 
 def pick_client(name: str):

@@ -93,9 +93,29 @@ class Timer:
         print(f"  {label}: {self.marks[label]:.1f} s", flush=True)
 
 
+def worker_cpu(master_pid: int):
+    """A callable giving the CPU seconds used so far by gunicorn's workers (Linux /proc), or None elsewhere."""
+    if not Path("/proc/self/stat").exists():
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)": state, ppid, ...
+            except OSError:
+                continue
+            if int(fields[1]) == master_pid:
+                total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+        return total / tick
+
+    return read
+
+
 @contextmanager
 def gunicorn(env: dict, workers: int):
-    """Serve wsgi:app on a free port until the block ends; yields the port."""
+    """Serve wsgi:app on a free port until the block ends; yields (port, worker CPU reader)."""
     port = free_port()
     log = open(OUT / "gunicorn.log", "a")  # noqa: SIM115  (closed below)
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
@@ -112,7 +132,7 @@ def gunicorn(env: dict, workers: int):
                 if proc.poll() is not None or time.time() > deadline:
                     raise SystemExit(f"gunicorn did not start; see {OUT / 'gunicorn.log'}") from None
                 time.sleep(0.3)
-        yield port
+        yield port, worker_cpu(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -160,26 +180,36 @@ def measure(app, env: dict, args, run, detail_id: int) -> dict[str, tuple[str, R
     """Every target, ``rounds`` times round-robin; the best round (by req/s) per page is kept."""
     paths = targets(app, detail_id)
     best: dict[str, tuple[str, Result]] = {}
-    with gunicorn(env, args.workers) as port:
+    with gunicorn(env, args.workers) as (port, cpu):
         for path in paths.values():
             check_page(port, path)
         for r in range(args.rounds):
             for label, path in paths.items():
-                res = run("127.0.0.1", port, path, args.seconds, args.concurrency, warmup=1.0 if r == 0 else 0.5)
+                res = run("127.0.0.1", port, path, args.seconds, args.concurrency, warmup=1.0 if r == 0 else 0.5,
+                          cpu=cpu)
                 print(f"    round {r + 1} {label:<22} {res.rps:8.1f} req/s  p50 {res.p50_ms:6.1f} ms  "
-                      f"p99 {res.p99_ms:6.1f} ms  errors {res.errors}", flush=True)
+                      f"p99 {res.p99_ms:6.1f} ms  CPU {_ms(res.cpu_ms)} ms/req  errors {res.errors}", flush=True)
                 if label not in best or res.rps > best[label][1].rps:
                     best[label] = (path, res)
     return best
 
 
+def _ms(value: float | None) -> str:
+    return f"{value:.2f}" if value is not None else "n/a"
+
+
 def table(title: str, results: dict[str, tuple[str, Result]]) -> str:
-    base = results["trivial"][1].rps
-    lines = [title, f"  {'page':<24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'errors':>8}  path"]
+    """req/s, latency and the ratio to /healthz; 'CPU ms' is gunicorn worker CPU per request and
+    'CPU ratio' = trivial CPU / page CPU: the same ratio, far less disturbed by other load on the box."""
+    base = results["trivial"][1]
+    lines = [title, f"  {'page':<24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'CPU ms':>9}{'CPU ratio':>11}"
+                    f"{'errors':>8}  path"]
     for label, (path, res) in results.items():
-        shown = path if len(path) < 70 else path[:67] + "..."
+        shown = path if len(path) < 60 else path[:57] + "..."
+        cpu_ratio = base.cpu_ms / res.cpu_ms if base.cpu_ms and res.cpu_ms else None
         lines.append(f"  {label:<24}{res.rps:>9.1f}{res.p50_ms:>9.1f}{res.p99_ms:>9.1f}"
-                     f"{res.rps / base if base else 0:>8.2f}{res.errors:>8}  {shown}")
+                     f"{res.rps / base.rps if base.rps else 0:>8.2f}{_ms(res.cpu_ms):>9}{_ms(cpu_ratio):>11}"
+                     f"{res.errors:>8}  {shown}")
     return "\n".join(lines)
 
 
@@ -263,8 +293,9 @@ def main(argv=None) -> int:
             continue
         small_label = next(k for k in at_small if k.split(" ")[0] == label.split(" ")[0])
         a, b = at_small[small_label][1], at_big[label][1]
+        cpu = f", server CPU {b.cpu_ms / a.cpu_ms:.2f}x" if a.cpu_ms and b.cpu_ms else ""
         print(f"  {label.split(' ')[0]:<8} {b.p50_ms:7.1f} ms vs {a.p50_ms:7.1f} ms = {b.p50_ms / a.p50_ms:5.2f}x   "
-              f"(p99 {b.p99_ms / a.p99_ms:.2f}x)")
+              f"(p99 {b.p99_ms / a.p99_ms:.2f}x{cpu})")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     dump = {"plan": asdict(plan), "backend": "sqlite" if args.sqlite else "postgresql", "seeding_s": timer.marks,
             "client": client, "concurrency": args.concurrency, "seconds": args.seconds,
