@@ -98,7 +98,7 @@ def _vote_counts(plan: Plan, rng: random.Random) -> list[int]:
 
 
 def generate(plan: Plan, now: datetime | None = None) -> Dataset:
-    """Build every row in memory (needs an app context: VIN hashes use the app's key). ~1.5 GB at 1M votes."""
+    """Build every row in memory (needs an app context: VIN hashes use the app's key); ~450 MB at 1M votes."""
     rng = random.Random(plan.seed)
     now = (now or datetime.now(UTC)).replace(tzinfo=None)
     data = Dataset()
