@@ -20,6 +20,7 @@ from community.errors import Conflict, NotFound, PermissionDenied, ValidationErr
 from community.extensions import db
 from community.feedback import routing_service
 from community.feedback.models import CHANNELS, MAX_TEXT, STATUSES, FeedbackItem, FeedbackReply, RoutingCorrection
+from community.notifications import service as notifications
 from community.pledge import service as pledge
 from community.pledge.models import Team
 
@@ -28,6 +29,11 @@ MAX_REPLY = 5000
 
 
 # ---- permissions (one predicate for views, services and templates) ----
+
+def item_link(item_id: int) -> str:
+    """The item's page, as a site-relative path (usable from the CLI, where there is no request)."""
+    return f"/feedback/{item_id}"
+
 
 def is_moderator(user) -> bool:
     return bool(user and getattr(user, "is_authenticated", False) and user.has_role("moderator"))
@@ -276,6 +282,9 @@ def reply(item: FeedbackItem, actor, body: str, now: datetime | None = None) -> 
     if acknowledged:
         audit.record(actor, "feedback.acknowledge", "feedback", item.id, {"status": "new"},
                      {"status": "acknowledged"})
+    if item.author_id is not None:
+        notifications.notify_user(item.author_id, "feedback_reply", body[:200], body[:200],
+                                  item_link(item.id))
     db.session.commit()
     return answer
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from community.audit import service as audit
 from community.dbtypes import utcnow
@@ -37,6 +37,21 @@ def _mark(now: datetime, marked_col, done_col, due_col) -> list[tuple[int, int |
     return [tuple(row) for row in db.session.execute(stmt)]
 
 
+def _tell_author(item_id: int, kind: str) -> None:
+    """The author hears that the promise to them was missed (a personal notification)."""
+    from community.feedback.service import item_link
+    from community.notifications import service as notifications
+
+    author_id = db.session.scalar(select(FeedbackItem.author_id).where(FeedbackItem.id == item_id))
+    if author_id is None:
+        return
+    zh, en = {"first_response": ("你的反馈未能在承诺时限内得到首次答复，我们已提醒负责团队。",
+                                 "Your feedback was not answered within the promised time; the team has been told."),
+              "resolution": ("你的反馈未能在承诺时限内解决，我们已提醒负责团队。",
+                             "Your feedback was not resolved within the promised time; the team has been told.")}[kind]
+    notifications.notify_user(author_id, "feedback_breach", zh, en, item_link(item_id))
+
+
 def sweep(now: datetime | None = None) -> SweepResult:
     """Mark every promise due before ``now`` (aware UTC; default: the current instant) and not kept:
     no first reply by ``first_response_due_at``, not resolved by ``resolution_due_at``. Items still in
@@ -56,6 +71,7 @@ def sweep(now: datetime | None = None) -> SweepResult:
                 audit.record(None, "sla.breach", "feedback", item_id, None,
                              {"kind": kind, "team_id": team_id, "due_at": due.isoformat()},
                              note="notify:moderators")
+                _tell_author(item_id, kind)
         db.session.commit()
     except Exception:
         db.session.rollback()
