@@ -60,7 +60,7 @@ bench: setup
 	$(BIN)/python bench/run.py
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check community tests bench
+	$(BIN)/ruff check community tests bench examples
 
 clean:
 	rm -rf $(VENV) instance/cocreate.db

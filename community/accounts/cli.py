@@ -7,7 +7,6 @@ from community.errors import DomainError
 from community.security import ROLES
 
 bp.cli.short_help = "Manage users."
-bp.cli.name = "users"
 
 
 @bp.cli.command("create")

@@ -44,7 +44,7 @@ def rate_key() -> str:
 
 
 def init_api(app) -> None:
-    from community.api import feedback, me, notifications, proposals, public, timeline, tokens_views
+    from community.api import feedback, me, moderation, notifications, proposals, public, timeline, tokens_views
     from community.extensions import csrf, limiter
 
     app.config.setdefault("API_RATE_LIMIT", "300 per minute")
@@ -62,11 +62,14 @@ def init_api(app) -> None:
     )
     api.init_app(app)
     api.register_converter(IdConverter, lambda conv: {"type": "integer", "minimum": 0, "maximum": conv.max})
-    for module in (proposals, timeline, me, notifications, feedback, public):
+    for module in (proposals, timeline, me, notifications, feedback, public, moderation):
         csrf.exempt(module.blp)
         limiter.limit(lambda: app.config["API_RATE_LIMIT"], key_func=rate_key)(module.blp)
         api.register_blueprint(module.blp, url_prefix=PREFIX + module.URL_PREFIX)
     app.register_blueprint(tokens_views.bp)
+    from community.api.cli import tokens_cli
+
+    app.register_blueprint(tokens_cli)
 
     @app.before_request
     def _api_auth():

@@ -31,7 +31,8 @@ class FeedbackSchema(Schema):
     text = fields.String(required=True)
     channel = fields.String(required=True)
     status = fields.String(required=True)
-    team = fields.String(attribute="team.slug", allow_none=True, metadata={"description": "null = in triage"})
+    team = fields.Function(lambda item: item.team.slug if item.team else None,
+                           metadata={"type": ["string", "null"], "description": "Team slug; null = in triage."})
     vehicle_id = fields.Integer(allow_none=True)
     created_at = fields.AwareDateTime(required=True)
     first_response_due_at = fields.AwareDateTime(allow_none=True)

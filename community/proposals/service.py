@@ -301,18 +301,22 @@ def change_status(proposal: Proposal, new_status: str, actor, note_zh: str | Non
     return proposal
 
 
-def post_milestone(proposal: Proposal, actor, kind: str, **fields) -> None:
-    """A moderator's typed milestone (commitment, progress update...). Raises PermissionDenied/ValidationError."""
+def post_milestone(proposal: Proposal, actor, kind: str, **fields):
+    """A moderator's typed milestone (commitment, progress update...); returns it. Commits.
+
+    Raises PermissionDenied/ValidationError.
+    """
     if not can_moderate(actor):
         raise PermissionDenied(_("Only moderators post milestones."))
     if kind == "status_change":
         raise ValidationError(_("Status changes are posted by changing the status."), {"kind": _("Not allowed.")})
     try:
-        add_milestone(proposal, kind, actor=actor, **fields)
+        milestone = add_milestone(proposal, kind, actor=actor, **fields)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+    return milestone
 
 
 def recount_votes(repair: bool = False) -> list[tuple[int, int, int]]:
