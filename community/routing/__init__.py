@@ -1,0 +1,32 @@
+"""Feedback routing: send an owner's free text (zh, en or mixed) to a pledge team, or to triage.
+
+Pure scikit-learn and jieba; no Flask. Typical use by the app::
+
+    try:
+        router = Router.load(instance_path / "router.joblib")
+    except RouterUnavailable:
+        router = None  # every item goes to triage
+    team, confidence, top3 = router.predict([text])[0]  # team None -> triage
+
+Train the model file with ``python -m community.routing.train --out instance/router.joblib``.
+"""
+
+from community.routing.model import (
+    DEFAULT_THRESHOLD,
+    Prediction,
+    Router,
+    RouterUnavailable,
+    build_pipeline,
+    make_vectorizer,
+)
+from community.routing.teams import TEAMS
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "TEAMS",
+    "Prediction",
+    "Router",
+    "RouterUnavailable",
+    "build_pipeline",
+    "make_vectorizer",
+]

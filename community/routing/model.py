@@ -1,0 +1,250 @@
+"""The feedback router: TF-IDF character n-grams -> calibrated linear SVM -> team or abstain.
+
+Pure scikit-learn (no Flask). The app trains nothing at request time: it loads a model file written
+by ``python -m community.routing.train`` and, if that fails, sends feedback to triage
+(``RouterUnavailable``). Figures behind the defaults below come from ``python -m
+community.routing.evaluate`` (held-out splits of the seed corpus and of four public datasets).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import joblib
+import numpy as np
+import sklearn
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.exceptions import InconsistentVersionWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
+
+from community.routing.text import has_content, jieba_tokens, normalize
+
+#: Abstain (send to triage) below this top-class probability (0..1). Chosen on validation data by
+#: ``python -m community.routing.threshold``: expected cost of misroutes and triage, one-standard-
+#: error rule (0.55-0.75 cost the same within noise; the lowest means the least triage work).
+#: Held out, it abstains on 5-12% of in-scope text (62% on the noisy 118-intent CIC set) and on 69%
+#: of CLINC150's out-of-scope queries.
+DEFAULT_THRESHOLD = 0.55
+#: Add jieba word features to the character n-grams? No: measured with ``evaluate --compare-jieba``
+#: it changes macro-F1 by +0.0 (seed), +0.3 (car comments) and -2.6 (CIC) on the zh and mixed data
+#: the router serves, gains 1-2 points only on English intents (banking77, CLINC150), lowers CLINC150
+#: out-of-scope abstention by 7 points, and doubles fit time. Kept as an option for ``make_vectorizer``.
+USE_JIEBA = False
+#: Cross-validation folds used to calibrate the SVM's scores into probabilities.
+CALIBRATION_FOLDS = 3
+#: Bumped when the saved payload's layout changes; older files are refused.
+FORMAT_VERSION = 1
+
+
+def make_vectorizer(use_jieba: bool = USE_JIEBA) -> FeatureUnion:
+    """The unfitted text vectoriser: str documents -> sparse (n_docs, n_features) TF-IDF rows.
+
+    Character n-grams (1-3, within word boundaries) work on Chinese without segmentation and keep
+    English words whole in mixed text. With ``use_jieba`` a jieba word TF-IDF is concatenated.
+    Each part's rows are L2-normalised separately; for cosine similarity (duplicate proposals)
+    use ``sklearn.metrics.pairwise.cosine_similarity``, which renormalises the concatenation.
+    """
+    parts: list[tuple[str, Any]] = [
+        (
+            "char",
+            TfidfVectorizer(
+                analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, preprocessor=normalize, lowercase=False
+            ),
+        )
+    ]
+    if use_jieba:
+        parts.append(
+            (
+                "word",
+                TfidfVectorizer(
+                    tokenizer=jieba_tokens,
+                    token_pattern=None,
+                    preprocessor=normalize,
+                    lowercase=False,
+                    ngram_range=(1, 2),
+                    sublinear_tf=True,
+                ),
+            )
+        )
+    return FeatureUnion(parts)
+
+
+def build_pipeline(use_jieba: bool = USE_JIEBA, folds: int = CALIBRATION_FOLDS) -> Pipeline:
+    """Unfitted Pipeline ``vec`` (``make_vectorizer``) -> ``clf`` (sigmoid-calibrated LinearSVC).
+
+    Fitted, ``predict_proba`` gives (n_docs, n_classes) rows summing to 1, columns in ``classes_``.
+    ``folds`` must not exceed the smallest class's example count.
+    One SVM fitted on all data, calibrated on its out-of-fold scores (``ensemble=False``): measured
+    against the default ensemble of ``folds`` SVMs, same macro-F1, better separation of off-topic
+    text (AUROC 0.93 vs 0.88 on the seed corpus) and half the latency. LogisticRegression was
+    better still at that on small data but took ~3 minutes to fit the 118-intent CIC set.
+    """
+    svm = LinearSVC(C=0.5, random_state=0)  # fixed: liblinear's dual solver shuffles
+    classifier = CalibratedClassifierCV(svm, method="sigmoid", cv=folds, ensemble=False)
+    return Pipeline([("vec", make_vectorizer(use_jieba)), ("clf", classifier)])
+
+
+class Prediction(NamedTuple):
+    """One routing decision.
+
+    team: a label of the training data, or None to abstain (send to human triage).
+    confidence: probability of the top label, 0.0-1.0 (0.0 for text with nothing to route).
+    top3: up to three (label, probability) pairs, most probable first.
+    """
+
+    team: str | None
+    confidence: float
+    top3: list[tuple[str, float]]
+
+
+class RouterUnavailable(Exception):
+    """No usable model: file missing, unreadable, corrupt, or written by another library version."""
+
+
+class Router:
+    """A fitted pipeline plus an abstention threshold and the metadata saved with it."""
+
+    def __init__(self, pipeline: Pipeline, threshold: float = DEFAULT_THRESHOLD, metadata: dict | None = None):
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be within [0, 1], got {threshold}")
+        self.pipeline = pipeline
+        self.threshold = threshold
+        self._metadata = dict(metadata or {})
+
+    @classmethod
+    def train(
+        cls,
+        texts: Sequence[str | None],
+        labels: Sequence[str],
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        use_jieba: bool = USE_JIEBA,
+        heldout_metrics: dict | None = None,
+    ) -> Router:
+        """Fit a new router on parallel ``texts`` and ``labels``.
+
+        Texts with nothing to route (see ``has_content``) are skipped. ``heldout_metrics`` is stored
+        as-is in the metadata (the caller measured it on data not in ``texts``).
+        Raises ValueError if the lengths differ, fewer than two labels remain, or a label has a
+        single example (probability calibration cross-validates and needs two per label).
+        """
+        if len(texts) != len(labels):
+            raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
+        pairs = [(t, y) for t, y in zip(texts, labels, strict=True) if has_content(t)]
+        counts: dict[str, int] = {}
+        for _, y in pairs:
+            counts[y] = counts.get(y, 0) + 1
+        if len(counts) < 2:
+            raise ValueError(f"need at least two labels with text, got {sorted(counts)}")
+        rare = sorted(y for y, n in counts.items() if n < 2)
+        if rare:
+            raise ValueError(f"labels with a single example cannot be calibrated: {rare}")
+        pipeline = build_pipeline(use_jieba, folds=min(CALIBRATION_FOLDS, min(counts.values())))
+        pipeline.fit([t for t, _ in pairs], [y for _, y in pairs])
+        metadata = {
+            "format": FORMAT_VERSION,
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "sklearn_version": sklearn.__version__,
+            "classes": [str(c) for c in pipeline.classes_],
+            "training_size": len(pairs),
+            "use_jieba": use_jieba,
+            "heldout_metrics": heldout_metrics,
+        }
+        return cls(pipeline, threshold, metadata)
+
+    @property
+    def classes(self) -> list[str]:
+        """Labels the fitted estimator knows, in its column order (``classes_``)."""
+        return [str(c) for c in self.pipeline.classes_]
+
+    @property
+    def metadata(self) -> dict:
+        """A copy of the training metadata, with the current ``threshold``."""
+        return {**self._metadata, "threshold": self.threshold}
+
+    def predict(self, texts: Sequence[str | None]) -> list[Prediction]:
+        """Route each text; one Prediction per input, in order.
+
+        None, empty, whitespace-, emoji- or punctuation-only texts give ``Prediction(None, 0.0, [])``
+        without reaching the model. Others get the top label if its probability >= ``threshold``.
+        Raises TypeError for a bare str (it would be routed character by character).
+        """
+        if isinstance(texts, str):
+            raise TypeError("predict takes a list of texts, not one str")
+        results = [Prediction(None, 0.0, []) for _ in texts]
+        keep = [i for i, t in enumerate(texts) if has_content(t)]
+        if not keep:
+            return results
+        # Skipping re-validation of fitted parameters and finiteness checks halves single-text latency.
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            proba = self.pipeline.predict_proba([texts[i] for i in keep])
+        classes = self.classes  # columns of predict_proba follow classes_, whatever labels were trained
+        for row, i in zip(proba, keep, strict=True):
+            order = np.argsort(-row, kind="stable")[:3]
+            top3 = [(classes[j], float(row[j])) for j in order]
+            label, confidence = top3[0]
+            results[i] = Prediction(label if confidence >= self.threshold else None, confidence, top3)
+        return results
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the model and metadata (joblib, compressed) atomically; create parent folders.
+
+        Written to a temporary file then renamed, so a reader never sees half a model.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"format": FORMAT_VERSION, "pipeline": self.pipeline, "metadata": self.metadata}
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            joblib.dump(payload, tmp, compress=3)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], threshold: float | None = None) -> Router:
+        """Read a model written by ``save``; ``threshold`` overrides the saved one.
+
+        Only load files this project wrote: joblib files are pickles and can run code.
+        Raises RouterUnavailable if the file is missing, cannot be unpickled, has another payload
+        format, or was saved by a different scikit-learn version (pickles are not portable
+        across versions); callers send feedback to triage then.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise RouterUnavailable(f"no router model at {path}")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", InconsistentVersionWarning)
+                payload = joblib.load(path)
+        except InconsistentVersionWarning as exc:
+            raise RouterUnavailable(
+                f"{path} was saved with scikit-learn {exc.original_sklearn_version}, "
+                f"this is {sklearn.__version__}: retrain it"
+            ) from exc
+        except Exception as exc:  # unpickling a damaged file can raise almost anything
+            raise RouterUnavailable(f"cannot read router model {path}: {exc!r}") from exc
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT_VERSION:
+            raise RouterUnavailable(f"{path} is not a router model of format {FORMAT_VERSION}")
+        metadata = payload.get("metadata") or {}
+        if metadata.get("sklearn_version") != sklearn.__version__:
+            raise RouterUnavailable(
+                f"{path} was saved with scikit-learn {metadata.get('sklearn_version')}, "
+                f"this is {sklearn.__version__}: retrain it"
+            )
+        pipeline = payload.get("pipeline")
+        if not (hasattr(pipeline, "predict_proba") and hasattr(pipeline, "classes_")):
+            raise RouterUnavailable(f"{path} holds no fitted classifier")
+        saved = metadata.get("threshold", DEFAULT_THRESHOLD)
+        return cls(pipeline, saved if threshold is None else threshold, metadata)
