@@ -240,30 +240,36 @@ def _load_crowd(rng, year, crowd, mod, n_proposals, votes_target) -> None:
     db.session.flush()
     term_rows, vote_rows, ms_rows = [], [], []
     per = max(1, votes_target // n_proposals)
+    now = utcnow()
+    horizon = min(now, sh(year, 11, 23))  # the crowd's history ends before the crowdfunding opens
+
+    def step(at):
+        """A later instant before the horizon: each step takes a share of the time left, so a proposal's
+        milestones stay in order, in the past, and spread over the year instead of piling up on today."""
+        return at + (horizon - at) * rng.uniform(0.15, 0.45)
+
     for p in created:
         term_rows += [{"term": t, "proposal_id": p.id} for t in terms(f"{p.title}\n{p.body}")]
         k = min(len(crowd), max(0, int(rng.paretovariate(1.3) * per * 0.5)))
         voters = rng.sample(crowd, k)
         for v in voters:
             vote_rows.append({"proposal_id": p.id, "user_id": v.id,
-                              "created_at": p.created_at + timedelta(hours=rng.randint(1, 400))})
+                              "created_at": min(now, p.created_at + timedelta(hours=rng.randint(1, 400)))})
         p.vote_count = len(voters)
         at = p.created_at
         path = PATH[:PATH.index(p.status) + 1] if p.status in PATH else ["submitted", "under_review", "declined"]
         for before, after in zip(path, path[1:], strict=False):
-            at = at + timedelta(days=rng.randint(3, 30))
+            at = step(at)
             zh, en = _status_note(after)
             ms_rows.append({"proposal_id": p.id, "kind": "status_change", "occurred_at": at, "recorded_at": at,
                             "text_zh": zh, "text_en": en, "status_from": before, "status_to": after,
                             "actor_id": mod.id})
         if p.status == "in_progress":
-            at = at + timedelta(days=rng.randint(2, 20))
+            at = step(at)
             ms_rows.append({"proposal_id": p.id, "kind": "progress_update", "occurred_at": at, "recorded_at": at,
                             "text_zh": "研发进展顺利。", "text_en": "Development is on track.",
                             "progress_percent": rng.choice([20, 35, 50, 70]), "actor_id": mod.id})
-        p.updated_at = min(at, utcnow())
-    for row in ms_rows:
-        row["occurred_at"] = row["recorded_at"] = min(row["occurred_at"], utcnow())
+        p.updated_at = at
     db.session.execute(insert(ProposalTerm), term_rows)
     db.session.execute(insert(Vote), vote_rows)
     db.session.execute(insert(Milestone), [{"progress_percent": None, **r} for r in ms_rows])
