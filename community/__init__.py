@@ -68,6 +68,9 @@ def register_extensions(app: Flask) -> None:
     from flask_babel import lazy_gettext
 
     login_manager.login_message = lazy_gettext("Please log in to continue.")
+    from community.security import login_first
+
+    login_manager.unauthorized_handler(login_first)
 
     @login_manager.user_loader
     def load_user(session_id: str):

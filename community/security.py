@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -29,6 +29,19 @@ def has_role(user, *roles: str) -> bool:
     return any(user.has_role(r) for r in roles)
 
 
+def login_first():
+    """The answer to an anonymous request for a members-only route: 401 for JSON clients, else the
+    login page with ``next`` set. Flask-Login's ``login_required`` answers the same (see create_app),
+    so an API client never gets an HTML redirect."""
+    from community.errors import wants_json
+
+    if wants_json():
+        abort(401)
+    manager = current_app.login_manager
+    flash(manager.login_message, manager.login_message_category)
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
 def role_required(*roles: str):
     """View decorator: 401 -> login for anonymous browsers, 403 for the wrong role (JSON or HTML)."""
 
@@ -36,11 +49,7 @@ def role_required(*roles: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                from community.errors import wants_json
-
-                if wants_json():
-                    abort(401)
-                return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+                return login_first()
             if not has_role(current_user, *roles):
                 abort(403)
             return view(*args, **kwargs)

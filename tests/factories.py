@@ -10,6 +10,7 @@ from community.accounts.models import User, UserRole, Vehicle
 from community.accounts.vehicles import vin_hash, with_check_digit
 from community.extensions import db
 from community.proposals import service as proposals
+from community.timeline.models import Milestone
 
 PASSWORD = "correct-horse-battery"
 
@@ -54,6 +55,11 @@ def _hash() -> str:
 
 def make_vin(n: int) -> str:
     return with_check_digit(f"LZ5A1B2C0RN{n:06d}")
+
+
+def spare_vin(n: int) -> str:
+    """A valid VIN that VehicleFactory's sequence (make_vin) never produces, for tests that type one in."""
+    return with_check_digit(f"LZ9X8Y7W0RN{n:06d}")
 
 
 class VehicleFactory(_Base):
@@ -102,6 +108,24 @@ def council_member(**kwargs) -> User:
 def proposal(author=None, title="Heated rear seats", body="Please add **heated** rear seats.",
              category="comfort"):
     return proposals.create_proposal(author or owner(), title, body, category)
+
+
+def comment(proposal, author=None, body="Agreed, this would help."):
+    return proposals.add_comment(author or UserFactory(), proposal, body)
+
+
+def milestone(proposal, kind="progress_update", actor=None, text_en="Work started.", **fields):
+    """A typed milestone posted by a moderator (committed)."""
+    proposals.post_milestone(proposal, actor or moderator(), kind, text_en=text_en, **fields)
+    return Milestone.query.filter_by(proposal_id=proposal.id).order_by(Milestone.id.desc()).first()
+
+
+def owners(n: int) -> list[User]:
+    """``n`` verified owners in one commit (the per-object commits of the factories add up at 50)."""
+    users = [UserFactory.build() for _ in range(n)]
+    db.session.add_all(users + [VehicleFactory.build(owner=u) for u in users])
+    db.session.commit()
+    return users
 
 
 # ---- pledge and feedback ----

@@ -17,8 +17,13 @@ from community.accounts.service import MIN_PASSWORD
 from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS
 
 
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 class RegisterForm(FlaskForm):
-    email = StringField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    # Stripped: a space pasted along with the address must not make it "invalid".
+    email = StringField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)], filters=[_strip])
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=60)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)])
     confirm = PasswordField(_l("Repeat password"),
@@ -27,7 +32,7 @@ class RegisterForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)], filters=[_strip])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Remember me"))
     submit = SubmitField(_l("Log in"))

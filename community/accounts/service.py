@@ -79,6 +79,16 @@ def change_password(user: User, current: str, new: str) -> None:
     db.session.commit()
 
 
+def log_out_everywhere(user: User) -> None:
+    """End every session and remember-me cookie of ``user``, including copies of them; commits.
+
+    Flask's session lives in a signed cookie, so clearing it in one browser does not stop a copy
+    taken earlier; only changing the token the cookies carry does.
+    """
+    rotate_session(user)
+    db.session.commit()
+
+
 def rotate_session(user: User) -> None:
     """Invalidate every session and remember-me cookie issued so far (caller commits)."""
     user.session_token = secrets.token_hex(16)

@@ -65,6 +65,8 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        service.log_out_everywhere(current_user)
     logout_user()  # Flask-Login also clears the remember cookie on the response
     flash(_("You are logged out."), "info")
     return redirect(url_for("proposals.index"))

@@ -189,10 +189,6 @@ def create_proposal(author, title: str, body: str, category: str, created_at: da
     return proposal
 
 
-def _fail_vote():
-    db.session.rollback()
-
-
 def vote(user, proposal: Proposal) -> int:
     """Record ``user``'s vote; returns the new count. Commits.
 
@@ -208,14 +204,18 @@ def vote(user, proposal: Proposal) -> int:
             update(Proposal).where(Proposal.id == proposal.id, Proposal.status.in_(OPEN_STATUSES),
                                    Proposal.hidden_at.is_(None))
             .values(vote_count=Proposal.vote_count + 1)).rowcount
+        if bumped != 1:
+            raise Conflict(_("Voting on this proposal is closed."))
+        notifications.follow(user, proposal.id)
+        db.session.commit()
     except IntegrityError as exc:
-        _fail_vote()
+        db.session.rollback()
         raise Conflict(_("You have already voted for this proposal.")) from exc
-    if bumped != 1:
-        _fail_vote()
-        raise Conflict(_("Voting on this proposal is closed."))
-    notifications.follow(user, proposal.id)
-    db.session.commit()
+    except Exception:
+        # Any failure (closed, lost connection...) drops the vote row too: a caller that goes on to
+        # commit something else must not commit a vote without its count.
+        db.session.rollback()
+        raise
     db.session.refresh(proposal)
     return proposal.vote_count
 
@@ -227,17 +227,20 @@ def withdraw_vote(user, proposal: Proposal) -> int:
     """
     if not (user and user.is_authenticated):
         raise PermissionDenied(_("Log in first."))
-    removed = db.session.execute(delete(Vote).where(Vote.proposal_id == proposal.id, Vote.user_id == user.id)).rowcount
-    if removed != 1:
-        _fail_vote()
-        raise Conflict(_("You have not voted for this proposal."))
-    lowered = db.session.execute(
-        update(Proposal).where(Proposal.id == proposal.id, Proposal.status.in_(OPEN_STATUSES))
-        .values(vote_count=Proposal.vote_count - 1)).rowcount
-    if lowered != 1:
-        _fail_vote()
-        raise Conflict(_("Voting on this proposal is closed; votes can no longer be withdrawn."))
-    db.session.commit()
+    try:
+        removed = db.session.execute(
+            delete(Vote).where(Vote.proposal_id == proposal.id, Vote.user_id == user.id)).rowcount
+        if removed != 1:
+            raise Conflict(_("You have not voted for this proposal."))
+        lowered = db.session.execute(
+            update(Proposal).where(Proposal.id == proposal.id, Proposal.status.in_(OPEN_STATUSES))
+            .values(vote_count=Proposal.vote_count - 1)).rowcount
+        if lowered != 1:
+            raise Conflict(_("Voting on this proposal is closed; votes can no longer be withdrawn."))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()  # the row and its count go back together
+        raise
     db.session.refresh(proposal)
     return proposal.vote_count
 
@@ -245,6 +248,8 @@ def withdraw_vote(user, proposal: Proposal) -> int:
 def add_comment(user, proposal: Proposal, body: str) -> Comment:
     """Add a comment (Markdown, sanitised). Raises PermissionDenied or ValidationError. Commits."""
     if not can_comment(user):
+        if user and user.is_authenticated:
+            raise PermissionDenied(_("Your account is blocked from commenting."))
         raise PermissionDenied(_("Log in to comment."))
     body = (body or "").strip()
     if not body or len(body) > MAX_COMMENT:

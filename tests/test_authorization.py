@@ -1,0 +1,281 @@
+"""The authorization matrix: every route x every kind of visitor -> the answer they get.
+
+ROWS is the one table. A new route fails ``test_every_route_is_in_the_matrix`` until it has a row,
+so no route ships without its authorization written down and tested. Outcomes:
+
+  ok     the route served the request (2xx, or the view itself answered 400/409/422 to the input)
+  moved  a redirect somewhere other than the login page (a view's own answer, e.g. back to the page)
+  login  must log in first: 302 to /login for browsers, 401 for JSON clients
+  403    logged in, but not allowed       404   not there (or not for this visitor)     405  wrong method
+
+GET rows are sent as a browser; POST rows as a JSON client (``Accept: application/json``), so a
+service refusal shows as its status (403/409) instead of a flash message. POSTs carry no form data
+(or a harmless one): the matrix checks who gets through, the feature tests check what happens next.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+
+from community.accounts import service as accounts
+from community.api import tokens
+from community.council import sessions
+from community.council.models import CouncilTerm
+from community.dbtypes import utcnow
+from community.extensions import db
+from tests import factories as f
+
+VISITORS = ("anonymous", "user", "owner", "council", "moderator", "admin")
+OK, MOVED, LOGIN = "ok", "moved", "login"
+
+
+def who(anonymous=OK, user=OK, owner=OK, council=OK, moderator=OK, admin=OK) -> dict[str, object]:
+    return dict(zip(VISITORS, (anonymous, user, owner, council, moderator, admin), strict=True))
+
+
+PUBLIC = who()
+MEMBERS = who(anonymous=LOGIN)
+COUNCIL = who(LOGIN, 403, 403)  # active council members, moderators, admins
+MODERATORS = who(LOGIN, 403, 403, 403)
+ADMINS = who(LOGIN, 403, 403, 403, 403)
+
+
+@dataclass(frozen=True)
+class Row:
+    endpoint: str
+    method: str
+    url: str  # formatted with the world's ids: {proposal}, {comment}, {vehicle}, {session}, {item}, {term}, {user}
+    expect: dict = field(hash=False)
+    data: dict | None = field(default=None, hash=False)
+    why: str = ""
+    last: bool = False
+
+
+ROWS: list[Row] = [
+    # ---- public reading ----
+    Row("proposals.index", "GET", "/", PUBLIC),
+    Row("proposals.detail", "GET", "/proposals/{proposal}", PUBLIC),
+    Row("timeline.index", "GET", "/timeline", PUBLIC),
+    Row("timeline.atom", "GET", "/timeline.atom", PUBLIC),
+    Row("healthz", "GET", "/healthz", PUBLIC),
+    Row("bootstrap.static", "GET", "/bootstrap/static/css/bootstrap.min.css", PUBLIC),
+    Row("static", "GET", "/static/nothing-here.css", who(404, 404, 404, 404, 404, 404), why="no static files yet"),
+    Row("council.index", "GET", "/council", PUBLIC),
+    Row("council.session", "GET", "/council/sessions/{session}", who(404, 404, 404),
+        why="a draft session exists only for the council and moderators"),
+    Row("council.session", "GET", "/council/sessions/{published}", PUBLIC),
+    # ---- accounts ----
+    Row("accounts.register", "GET", "/register", PUBLIC),
+    Row("accounts.register", "POST", "/register", PUBLIC, why="empty form: 422 for everyone"),
+    Row("accounts.login", "GET", "/login", PUBLIC),
+    Row("accounts.login", "POST", "/login", PUBLIC),
+    Row("accounts.logout", "POST", "/logout", who(MOVED, MOVED, MOVED, MOVED, MOVED, MOVED)),
+    Row("accounts.set_language", "POST", "/lang/en", who(MOVED, MOVED, MOVED, MOVED, MOVED, MOVED)),
+    Row("accounts.settings", "GET", "/settings", MEMBERS),
+    Row("accounts.settings", "POST", "/settings", MEMBERS),
+    Row("accounts.vehicles", "GET", "/vehicles", MEMBERS),
+    Row("accounts.vehicles", "POST", "/vehicles", MEMBERS),
+    Row("accounts.review_queue", "GET", "/moderation/vehicles", MODERATORS),
+    Row("accounts.review", "POST", "/moderation/vehicles/{vehicle}", who(LOGIN, 403, 403, 403, MOVED, MOVED)),
+    # ---- proposals ----
+    Row("proposals.new", "GET", "/proposals/new", who(LOGIN, MOVED, OK, OK, OK, OK),
+        why="no verified car: sent to add one"),
+    Row("proposals.new", "POST", "/proposals/new", who(LOGIN, MOVED, OK, OK, OK, OK)),
+    Row("proposals.vote", "POST", "/proposals/{proposal}/vote", who(LOGIN, 403, OK, OK, 403, 403),
+        why="only verified owners vote; the demo moderator and admin have no car"),
+    Row("proposals.unvote", "POST", "/proposals/{proposal}/unvote", MEMBERS,
+        why="anyone logged in may withdraw their vote (409 here: nobody has voted)"),
+    Row("proposals.comment", "POST", "/proposals/{proposal}/comments", MEMBERS, why="empty comment: 422"),
+    Row("proposals.change_status", "POST", "/proposals/{proposal}/status", MODERATORS),
+    Row("proposals.post_milestone", "POST", "/proposals/{proposal}/milestones", MODERATORS),
+    # ---- moderation ----
+    Row("moderation.flag", "GET", "/report/proposal/{proposal}", MEMBERS),
+    Row("moderation.flag", "POST", "/report/proposal/{proposal}", MEMBERS, why="no reason: 422"),
+    Row("moderation.queue", "GET", "/moderation", MODERATORS),
+    Row("moderation.hidden", "GET", "/moderation/hidden", MODERATORS),
+    Row("moderation.users", "GET", "/moderation/users", MODERATORS),
+    Row("moderation.hide", "POST", "/moderation/proposal/{proposal}/hide", who(LOGIN, 403, 403, 403, MOVED, MOVED),
+        why="no reason given: sent back with a warning"),
+    Row("moderation.restore", "POST", "/moderation/proposal/{proposal}/restore",
+        who(LOGIN, 403, 403, 403, MOVED, MOVED)),
+    Row("moderation.dismiss", "POST", "/moderation/comment/{comment}/dismiss",
+        who(LOGIN, 403, 403, 403, MOVED, MOVED)),
+    Row("moderation.block", "POST", "/moderation/users/{user}/block", who(LOGIN, 403, 403, 403, MOVED, MOVED)),
+    Row("moderation.unblock", "POST", "/moderation/users/{user}/unblock", who(LOGIN, 403, 403, 403, MOVED, MOVED)),
+    Row("moderation.remove_votes", "POST", "/moderation/users/{user}/remove-votes",
+        who(LOGIN, 403, 403, 403, MOVED, MOVED)),
+    Row("moderation.merge", "GET", "/moderation/proposals/{proposal}/merge", MODERATORS),
+    Row("moderation.merge", "POST", "/moderation/proposals/{proposal}/merge", MODERATORS),
+    # ---- council ----
+    Row("council.queue", "GET", "/council/queue", COUNCIL),
+    Row("council.queue_add", "POST", "/council/queue/agenda", who(LOGIN, 403, 403, MOVED, MOVED, MOVED)),
+    Row("council.review", "GET", "/council/proposals/{proposal}", COUNCIL),
+    Row("council.add_note", "POST", "/council/proposals/{proposal}/notes", COUNCIL),
+    Row("council.new_session", "GET", "/council/sessions/new", MODERATORS),
+    Row("council.new_session", "POST", "/council/sessions/new", MODERATORS),
+    Row("council.edit_session", "POST", "/council/sessions/{session}/edit", MODERATORS),
+    Row("council.add_to_agenda", "POST", "/council/sessions/{session}/agenda", COUNCIL),
+    Row("council.decide", "POST", "/council/sessions/{session}/items/{item}/decision", MODERATORS),
+    Row("council.remove_item", "POST", "/council/sessions/{session}/items/{item}/remove",
+        who(LOGIN, 403, 403, 403, MOVED, MOVED), why="the moderator removes it; the admin is told it is gone",
+        last=True),
+    Row("council.publish", "POST", "/council/sessions/{published}/publish", who(LOGIN, 403, 403, 403, MOVED, MOVED),
+        why="already published: the view answers, nothing changes"),
+    Row("council.appoint", "GET", "/council/terms/new", ADMINS),
+    Row("council.appoint", "POST", "/council/terms/new", ADMINS),
+    Row("council.end_term", "POST", "/council/terms/{term}/end", who(LOGIN, 403, 403, 403, 403, MOVED),
+        why="no reason: sent back with a warning"),
+    # ---- JSON API: visitors send a personal write token instead of a session (scopes: tests/api) ----
+    Row("api-docs.openapi_json", "GET", "/api/v1/openapi.json", PUBLIC),
+    Row("api-docs.openapi_swagger_ui", "GET", "/api/v1/docs", PUBLIC),
+    Row("api_proposals.list_proposals", "GET", "/api/v1/proposals", PUBLIC),
+    Row("api_proposals.get_proposal", "GET", "/api/v1/proposals/{proposal}", PUBLIC),
+    Row("api_proposals.proposal_timeline", "GET", "/api/v1/proposals/{proposal}/timeline", PUBLIC),
+    Row("api_timeline.timeline", "GET", "/api/v1/timeline", PUBLIC),
+    Row("api_proposals.create_proposal", "POST", "/api/v1/proposals", MEMBERS, why="empty body: 422"),
+    Row("api_proposals.vote", "POST", "/api/v1/proposals/{proposal}/vote", who(LOGIN, 403, OK, OK, 403, 403)),
+    Row("api_proposals.withdraw", "DELETE", "/api/v1/proposals/{proposal}/vote", MEMBERS),
+    Row("api_me.me", "GET", "/api/v1/me", MEMBERS),
+    Row("api_me.vehicles", "GET", "/api/v1/me/vehicles", MEMBERS),
+    Row("api_me.add_vehicle", "POST", "/api/v1/me/vehicles", MEMBERS, why="empty body: 422"),
+    Row("api_tokens.index", "GET", "/settings/tokens", MEMBERS),
+    Row("api_tokens.index", "POST", "/settings/tokens", MEMBERS),
+    Row("api_tokens.revoke", "POST", "/settings/tokens/{token}/revoke", who(LOGIN, 404, MOVED, 404, 404, 404),
+        why="the owner's token: anyone else is told it does not exist"),
+    # ---- audit log ----
+    Row("audit.index", "GET", "/admin/audit", ADMINS),
+    Row("audit.export", "GET", "/admin/audit.csv", ADMINS),
+]
+
+
+@pytest.fixture
+def world(app):
+    """One of each thing the routes act on, and one user per kind of visitor."""
+    people = {"user": f.UserFactory(), "owner": f.owner(), "council": f.council_member(),
+              "moderator": f.moderator(), "admin": f.admin()}
+    mod = people["moderator"]
+    proposal = f.proposal(author=people["owner"])
+    comment = f.comment(proposal)
+    vehicle = accounts.add_vehicle(people["user"], "001", 2024, [], f.spare_vin(99))
+    draft = sessions.create_session(mod, "Autumn session", utcnow() + timedelta(days=7), place="Lijiang")
+    item = sessions.add_to_agenda(mod, draft, proposal)
+    published = sessions.create_session(mod, "Spring session", utcnow() - timedelta(days=7), place="Online")
+    done = sessions.add_to_agenda(mod, published, proposal)
+    sessions.decide(mod, done, "needs_info", "Please add the hardware list.")
+    sessions.publish(mod, published)
+    term = CouncilTerm.query.filter_by(user_id=people["council"].id).one()
+    secrets = {who_: tokens.create_token(user, "phone", "write", 30)[1] for who_, user in people.items()}
+    token = tokens.tokens_of(people["owner"])[0]
+    ids = {"token": token.id, "proposal": proposal.id, "comment": comment.id, "vehicle": vehicle.id,
+           "session": draft.id, "item": item.id, "published": published.id, "term": term.id, "user": people["user"].id}
+    return people, ids, secrets
+
+
+def _client(app, user=None):
+    """A browser of its own, logged in as ``user`` (session written directly: no password hashing)."""
+    client = app.test_client()
+    if user is not None:
+        with client.session_transaction() as sess:
+            sess["_user_id"], sess["_fresh"] = user.get_id(), True
+    return client
+
+
+def _outcome(resp) -> object:
+    if resp.status_code in (301, 302, 303, 307, 308):
+        return LOGIN if resp.headers["Location"].startswith("/login") else MOVED
+    if resp.status_code == 401:
+        return LOGIN
+    if resp.status_code in (403, 404, 405) or resp.status_code >= 500:
+        return resp.status_code
+    return OK
+
+
+def _request(client, method: str, url: str, data: dict | None = None, secret: str | None = None):
+    """GET as a browser; other methods as a JSON client. /api/ calls carry ``secret`` as a bearer token."""
+    headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+    if method == "GET":
+        return client.get(url, headers=headers)
+    return client.open(url, method=method, data=data or {}, headers={"Accept": "application/json", **headers})
+
+
+def test_matrix(app, world):
+    """Every row, every visitor, on one shared world (rebuilding it per row costs ~1 s each).
+
+    Rows marked ``last`` change the world (e.g. remove an agenda item) and run after the others.
+    """
+    people, ids, secrets = world
+    failures = []
+    for row in sorted(ROWS, key=lambda r: r.last):
+        url = row.url.format(**ids)
+        api = url.startswith("/api/")
+        got = {}
+        for visitor in VISITORS:
+            client = _client(app, None if api else people.get(visitor))
+            got[visitor] = _outcome(_request(client, row.method, url, row.data, secrets.get(visitor) if api else None))
+        if got != row.expect:
+            wrong = {v: f"expected {row.expect[v]}, got {got[v]}" for v in VISITORS if got[v] != row.expect[v]}
+            failures.append(f"{row.method} {url} [{row.why}]: {wrong}")
+    assert failures == [], "\n".join(failures)
+
+
+def test_every_route_is_in_the_matrix(app):
+    covered = {(r.endpoint, r.method) for r in ROWS}
+    missing = sorted((rule.endpoint, method, rule.rule) for rule in app.url_map.iter_rules()
+                     for method in rule.methods - {"HEAD", "OPTIONS"} if (rule.endpoint, method) not in covered)
+    assert missing == [], "add a row to ROWS in tests/test_authorization.py for each of these"
+    stale = covered - {(rule.endpoint, m) for rule in app.url_map.iter_rules() for m in rule.methods}
+    assert stale == set(), "rows for routes that no longer exist"
+
+
+def test_wrong_methods_answer_405(client):
+    allowed: dict[str, set[str]] = {}
+    for rule in client.application.url_map.iter_rules():
+        allowed.setdefault(rule.rule, set()).update(rule.methods)
+    for pattern, methods in allowed.items():
+        url = re.sub(r"<int:\w+>", "1", re.sub(r"<path:\w+>", "x", pattern))
+        url = re.sub(r"<\w+>", "proposal", url)
+        for method in {"GET", "POST", "DELETE"} - methods:
+            assert client.open(url, method=method).status_code == 405, f"{method} {url}"
+
+
+# Routes that answer something other than 404 for an id that does not exist, and why.
+NOT_404 = {("moderation.dismiss", "POST"): 409}  # closes open reports by target id: "no open reports"
+
+
+def test_missing_ids_answer_404_to_those_allowed_in(app, world):
+    people, ids, secrets = world
+    client = _client(app, people["admin"])
+    wrong = []
+    for rule in app.url_map.iter_rules():
+        if not any(conv in rule.rule for conv in ("<int:", "<target_type>")):
+            continue
+        url = rule.rule
+        for arg in rule.arguments:
+            url = url.replace(f"<int:{arg}>", "999999").replace(f"<{arg}>", "proposal")
+        for method in rule.methods & {"GET", "POST", "DELETE"}:
+            secret = secrets["admin"] if url.startswith("/api/") else None
+            status = _request(client, method, url, {"reason": "spam"}, secret).status_code
+            if status != NOT_404.get((rule.endpoint, method), 404):
+                wrong.append((method, url, status))
+    assert wrong == []
+
+
+def test_an_unknown_content_type_is_404(app, world):
+    people, ids, _ = world
+    client = _client(app, people["admin"])
+    assert client.get(f"/report/spaceship/{ids['proposal']}").status_code == 404
+    assert _request(client, "POST", f"/moderation/spaceship/{ids['proposal']}/hide",
+                    {"reason": "spam"}).status_code == 404
+
+
+def test_blocked_users_lose_their_roles_on_every_gate(app, world):
+    people, ids, _ = world
+    mod = people["moderator"]
+    mod.is_blocked = True
+    db.session.commit()
+    client = _client(app, mod)
+    assert client.get("/moderation").status_code == 403
+    assert _request(client, "POST", f"/proposals/{ids['proposal']}/status").status_code == 403

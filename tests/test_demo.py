@@ -1,0 +1,87 @@
+"""``flask demo load``: idempotent, counts equal rows, and the canonical story at its real dates.
+
+Loading takes seconds, so one test loads it once and runs every check on the result.
+"""
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from community import demo
+from community.accounts.models import User
+from community.extensions import db
+from community.proposals.models import Proposal, Vote
+from community.timeline.models import Milestone
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@cache
+def _demo_hash() -> str:
+    return generate_password_hash(demo.PASSWORD)
+
+
+def test_demo_load(app, runner, client, monkeypatch):
+    # Every demo user has the same password, so hash it once: ~70 scrypt runs would cost ~10 s.
+    monkeypatch.setattr("community.accounts.models.generate_password_hash", lambda _password: _demo_hash())
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("demo loaded:")
+    _a_second_load_changes_nothing(runner)
+    _the_crowd_is_believable()
+    _every_shown_count_equals_its_rows(runner)
+    _the_canonical_story_has_its_milestones_on_its_days(client)
+    _the_demo_logins_work(client)
+
+
+def _counts() -> dict[str, int]:
+    return {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in (User, Proposal, Vote,
+                                                                                          Milestone)}
+
+
+def _a_second_load_changes_nothing(runner):
+    before = _counts()
+    again = runner.invoke(args=["demo", "load"])
+    assert again.exit_code == 0 and "already loaded" in again.output
+    assert _counts() == before
+
+
+def _the_crowd_is_believable():
+    counts = _counts()
+    assert counts["User"] >= 50 and counts["Proposal"] >= 200 and counts["Vote"] >= 2000
+    titles = [t for (t,) in db.session.execute(select(Proposal.title))]
+    assert any(any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in titles)  # Chinese
+    assert any(t.isascii() for t in titles)  # and English
+    assert {s for (s,) in db.session.execute(select(Proposal.status).distinct())} >= {
+        "submitted", "under_review", "accepted", "in_progress", "delivered", "declined"}
+
+
+def _every_shown_count_equals_its_rows(runner):
+    rows = dict(db.session.execute(select(Vote.proposal_id, func.count()).group_by(Vote.proposal_id)).all())
+    mismatched = [(p.id, p.vote_count, rows.get(p.id, 0)) for p in Proposal.query.all()
+                  if p.vote_count != rows.get(p.id, 0)]
+    assert mismatched == []
+    assert "0 mismatch(es)" in runner.invoke(args=["votes", "recount", "--dry-run"]).output
+
+
+def _the_canonical_story_has_its_milestones_on_its_days(client):
+    story = Proposal.query.filter_by(title=demo.STORY_TITLE).one()
+    days = {(m.kind, m.occurred_at.astimezone(SHANGHAI).strftime("%m-%d")) for m in
+            Milestone.query.filter_by(proposal_id=story.id)}
+    assert {("council_session", "09-14"), ("commitment", "09-17"), ("approval", "09-27"),
+            ("progress_update", "10-10")} <= days
+    assert {d for _, d in days} == {"09-14", "09-17", "09-27", "10-10"}
+    assert ("status_change", "09-27") in days and story.status in ("accepted", "in_progress")
+    page = client.get(f"/proposals/{story.id}?lang=zh").get_data(as_text=True)
+    for shown in ("9月14日", "9月17日", "9月27日", "10月10日"):
+        assert shown in page
+
+
+def _the_demo_logins_work(client):
+    resp = client.post("/login", data={"email": demo.LOGINS["owner"], "password": demo.PASSWORD})
+    assert resp.status_code == 302
+    owner = User.query.filter_by(email=demo.LOGINS["owner"]).one()
+    assert owner.has_role("owner")
+    assert User.query.filter_by(email=demo.LOGINS["moderator"]).one().has_role("moderator")
+    assert User.query.filter_by(email=demo.LOGINS["admin"]).one().has_role("admin")
