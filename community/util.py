@@ -6,6 +6,10 @@ import json
 
 from werkzeug.routing import IntegerConverter
 
+# Our integer primary keys are 32-bit; a larger number typed into a form must be refused before it reaches the
+# database (SQLite raises OverflowError past 64 bits, PostgreSQL a DataError past 32: both were a 500).
+MAX_ID = 2**31 - 1
+
 
 class IdConverter(IntegerConverter):
     """``<int:...>`` limited to the 32-bit range of our integer primary keys.
@@ -14,7 +18,7 @@ class IdConverter(IntegerConverter):
     """
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 

@@ -16,6 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from community.council.models import DECISIONS, SEATS
 from community.council.service import MAX_NOTE
 from community.council.sessions import MAX_MINUTES
+from community.util import MAX_ID
 
 
 class AppointForm(FlaskForm):
@@ -55,7 +56,7 @@ class SessionEditForm(SessionForm):
 
 
 class AgendaForm(FlaskForm):
-    proposal_id = IntegerField(_l("Proposal number"), validators=[DataRequired(), NumberRange(min=1)])
+    proposal_id = IntegerField(_l("Proposal number"), validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)])
     session_id = SelectField(_l("Session"), coerce=int)
     submit = SubmitField(_l("Put on the agenda"))
 

@@ -4,6 +4,7 @@ from wtforms import IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from community.moderation.service import MAX_REASON
+from community.util import MAX_ID
 
 
 class FlagForm(FlaskForm):
@@ -17,6 +18,7 @@ class ReasonForm(FlaskForm):
 
 
 class MergeForm(FlaskForm):
-    original_id = IntegerField(_l("Merge into proposal number"), validators=[DataRequired(), NumberRange(min=1)])
+    original_id = IntegerField(_l("Merge into proposal number"),
+                               validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=MAX_REASON)])
     submit = SubmitField(_l("Merge"))

@@ -1,4 +1,5 @@
 """The JSON API: tokens and scopes, the same rules as the web, one error shape, cursors and ETags."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -183,6 +184,9 @@ def test_openapi_document_and_docs_page(client):
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200 and b"/static/swagger-ui/swagger-ui-bundle.js" in docs.data
     assert client.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    # every asset the docs page loads is served (the standalone preset was a 404 in the browser console)
+    for asset in re.findall(r'(?:src|href)="(/static/swagger-ui/[^"]+)"', docs.get_data(as_text=True)):
+        assert client.get(asset).status_code == 200, asset
 
 
 def test_rate_limit_answers_429_with_retry_after(make_app):

@@ -163,3 +163,14 @@ def test_session_workflow_through_the_web(client, auth, app):
     assert data["agenda"][0]["decision"] == "accept"
     timeline = client.get(f"/proposals/{p.id}").get_data(as_text=True)
     assert "Lijiang" in timeline
+
+
+def test_agenda_form_refuses_a_number_beyond_any_id(client, auth, app):
+    """A proposal number past the 32-bit key range is refused by the form (it was a 500 in the database)."""
+    mod, member = f.moderator(), f.council_member()
+    session = sessions.create_session(mod, "理事共创会", utcnow() + timedelta(days=3), place="online")
+    auth.login(member)
+    resp = client.post("/council/queue/agenda", data={"proposal_id": "99999999999999999999", "session_id": session.id})
+    assert resp.status_code == 302
+    assert client.get(resp.location).status_code == 200
+    assert sessions.add_to_agenda(member, session, f.proposal())  # the session is still usable

@@ -104,3 +104,14 @@ def test_block_through_the_web(client, auth, app):
     assert client.post(f"/moderation/users/{user.id}/remove-votes", data={"reason": "x"}).status_code == 302
     assert client.post(f"/moderation/users/{user.id}/unblock", data={"reason": "ok"}).status_code == 302
     assert not user.is_blocked
+
+
+def test_merge_into_a_number_beyond_any_id_is_a_form_error_not_a_500(client, auth, app):
+    """Found by hand: 99999999999999999999 overflowed SQLite's INTEGER (and 99999999999 PostgreSQL's)."""
+    mod, duplicate = f.moderator(), f.proposal()
+    auth.login(mod)
+    for too_big in ("2147483648", "99999999999999999999"):
+        resp = client.post(f"/moderation/proposals/{duplicate.id}/merge",
+                           data={"original_id": too_big, "reason": "dup"})
+        assert resp.status_code == 422
+    assert duplicate.status == "submitted"
