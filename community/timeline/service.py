@@ -1,7 +1,7 @@
 """Post and read milestones. Other features (workflow, campaigns, council) call ``add_milestone``."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_
@@ -17,6 +17,8 @@ from community.timeline.models import KINDS, Milestone
 
 BACKDATE_GRACE = timedelta(hours=1)  # older than this needs a reason
 FUTURE_GRACE = timedelta(minutes=5)  # clock skew between a browser and the server
+# Earlier dates are typos; year-1 instants also cannot be shown in zones west of UTC (OverflowError, a 500).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def add_milestone(proposal, kind: str, *, actor=None, text_zh: str | None = None, text_en: str | None = None,
@@ -25,7 +27,7 @@ def add_milestone(proposal, kind: str, *, actor=None, text_zh: str | None = None
                   status_to: str | None = None) -> Milestone:
     """Add a public milestone to ``proposal`` (no commit: it lands with the caller's change).
 
-    ``occurred_at`` is an aware instant (default now); one more than an hour in the past needs a
+    ``occurred_at`` is an aware instant (default now, not before 2000); one more than an hour in the past needs a
     ``backdate_reason``, one in the future is refused. At least one of text_zh/text_en is required.
     Raises ValidationError with field names matching the milestone form.
     """
@@ -42,6 +44,8 @@ def add_milestone(proposal, kind: str, *, actor=None, text_zh: str | None = None
         raise ValueError("occurred_at must be timezone-aware")
     if occurred_at > now + FUTURE_GRACE:
         errors["occurred_at"] = _("A milestone cannot be dated in the future.")
+    elif occurred_at < EARLIEST:
+        errors["occurred_at"] = _("A milestone cannot be dated before 2000.")
     elif occurred_at < now - BACKDATE_GRACE and not backdate_reason:
         errors["backdate_reason"] = _("Say why this milestone is dated in the past.")
     if progress_percent is not None and not 0 <= progress_percent <= 100:

@@ -40,3 +40,18 @@ def test_status_and_milestones_through_the_api(client, app):
     early = client.post(f"/api/v1/proposals/{p.id}/milestones", headers=mod_h,
                         json={"kind": "commitment", "text_en": "x", "occurred_at": "2026-01-01T00:00:00+08:00"})
     assert early.status_code == 422 and "backdate_reason" in early.json["error"]["fields"]
+
+
+def test_milestone_dated_before_2000_is_refused(client, auth, app):
+    """Found by hand: year 0001 was accepted, then the proposal page was a 500 for viewers west of UTC."""
+    p, mod_h = f.proposal(), bearer(f.moderator())
+    resp = client.post(f"/api/v1/proposals/{p.id}/milestones", headers=mod_h,
+                       json={"kind": "progress_update", "text_en": "x", "occurred_at": "0001-01-01T00:00:00+00:00",
+                             "backdate_reason": "typo"})
+    assert resp.status_code == 422 and "occurred_at" in resp.json["error"]["fields"]
+    assert client.post(f"/api/v1/proposals/{p.id}/milestones", headers=mod_h,
+                       json={"kind": "progress_update", "text_en": "x", "occurred_at": "2000-01-01T00:00:00+00:00",
+                             "backdate_reason": "an old promise, on record"}).status_code == 201
+    viewer = f.owner(timezone="America/New_York")
+    auth.login(viewer)
+    assert client.get(f"/proposals/{p.id}").status_code == 200
