@@ -32,8 +32,9 @@ translations-update: $(BIN)/.installed
 setup: translations
 	mkdir -p instance
 	$(BIN)/flask db upgrade
-	$(BIN)/flask demo load --if-empty
+	@# The router first, so the demo's feedback is routed by the real model.
 	@if $(BIN)/flask --help 2>/dev/null | grep -q "^  routing"; then $(BIN)/flask routing train --if-missing; fi
+	$(BIN)/flask demo load --if-empty
 
 ## run: set up and serve the demo on http://$(HOST):$(PORT)
 run: setup

@@ -64,6 +64,7 @@ def load_config(app, overrides: dict | None = None) -> None:
         FEEDBACK_DEFAULT_SLA_HOURS=(24, 168),
         FEEDBACK_ANON_RATE_LIMIT="5 per hour",
         FEEDBACK_RATE_LIMIT="30 per hour",
+        PLEDGE_SCORECARD_CACHE_SECONDS=60,  # the public /pledge figures, per worker
         # E-mail (Flask-Mailman): the console backend in development prints digests instead of sending.
         MAIL_BACKEND="locmem" if env == "testing" else ("smtp" if env == "production" else "console"),
         MAIL_DEFAULT_SENDER="Cocreate <no-reply@cocreate.example>",

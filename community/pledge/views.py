@@ -19,7 +19,7 @@ def _locale() -> str:
 def index():
     """The public service pledge and each team's record over the last 30 and 90 days."""
     teams = service.all_teams(active_only=True)
-    cards = scorecard.team_cards([t.id for t in teams])
+    cards = scorecard.cached_team_cards([t.id for t in teams])
     charts = {t.id: scorecard.chart_svg(cards[t.id].weekly,
                                         _("%(team)s: weekly share answered within the promised time",
                                           team=t.name(_locale())))

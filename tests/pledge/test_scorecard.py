@@ -71,3 +71,12 @@ def test_public_page_shows_promises_figures_and_charts(client, app):
 def test_chart_is_escaped_and_has_one_bar_per_week(app):
     svg = scorecard.chart_svg([scorecard.Figures(decided=2, within_sla=1)] * 13, "<script>x</script>")
     assert "<script>" not in svg and svg.count("<rect") == 13
+
+
+def test_public_figures_are_reused_for_a_minute_then_recomputed(client, app):
+    f.teams()
+    client.get("/pledge")  # computes and keeps the figures
+    f.feedback(team="sales", created_at=datetime.now(UTC) - timedelta(days=2))  # overdue, unanswered
+    assert "(0/1)" not in client.get("/pledge").get_data(as_text=True)  # cached figures
+    app.config["PLEDGE_SCORECARD_CACHE_SECONDS"] = 0
+    assert "(0/1)" in client.get("/pledge").get_data(as_text=True)
