@@ -79,3 +79,17 @@ def test_sweep_cli(app, runner):
     assert "1 first-response breach(es), 0 resolution breach(es)" in out
     out = runner.invoke(args=["sla", "sweep", "--now", "2026-01-03T00:00:00+08:00"]).output
     assert "0 first-response breach(es), 0 resolution breach(es)" in out
+
+
+def test_author_hears_of_missed_promises_once_each(app):
+    from community.notifications.models import Event
+
+    f.teams()
+    owner = f.owner()
+    item = f.feedback(author=owner, team="sales", created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    f.feedback(team="sales", contact="13800000000", author=None, created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    sla.sweep(now=datetime(2026, 1, 3, tzinfo=UTC))
+    sla.sweep(now=datetime(2026, 1, 3, tzinfo=UTC))
+    sla.sweep(now=datetime(2026, 1, 9, tzinfo=UTC))
+    events = Event.query.filter_by(kind="feedback_breach").order_by(Event.id).all()
+    assert [(e.user_id, e.link) for e in events] == [(owner.id, f"/feedback/{item.id}")] * 2
