@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from community.council import bp as council
     from community.feedback import bp as feedback
     from community.feedback.cli import sla_cli
+    from community.feedback.routing_cli import routing_cli
     from community.moderation import bp as moderation
     from community.notifications import bp as notifications
     from community.pledge import bp as pledge
@@ -97,7 +98,7 @@ def register_blueprints(app: Flask) -> None:
     from community.timeline import bp as timeline
 
     for bp in (accounts, proposals, votes_cli, timeline, council, moderation, audit, pledge, feedback, sla_cli,
-               notifications):
+               routing_cli, notifications):
         app.register_blueprint(bp)
 
     from community.api import init_api

@@ -45,19 +45,21 @@ def _load():
         stamp = os.stat(path).st_mtime_ns
     except OSError:
         return None
+    threshold = float(current_app.config.get("ROUTER_THRESHOLD", 0.5))
+    key = (path, stamp, threshold)
     cache = current_app.extensions.setdefault("feedback_router", {})
-    if cache.get("key") == (path, stamp):
+    if cache.get("key") == key:
         return cache.get("router")
     with _lock:
-        if cache.get("key") != (path, stamp):
+        if cache.get("key") != key:
             router = None
             try:
                 from community.routing.model import Router
 
-                router = Router.load(path)
+                router = Router.load(path, threshold=threshold)
             except Exception:  # RouterUnavailable, or anything a broken file throws: log it, remember it
                 log.exception("router model at %s could not be loaded; feedback goes to triage", path)
-            cache.update(key=(path, stamp), router=router)
+            cache.update(key=key, router=router)
     return cache.get("router")
 
 
@@ -70,8 +72,13 @@ def available() -> bool:
 
 
 def model_version(router) -> str | None:
-    version = getattr(router, "version", None)
-    return str(version)[:64] if version else None
+    """The model's training instant and size, e.g. ``2026-11-30T09:55:01+00:00/n1523`` (from its metadata)."""
+    meta = getattr(router, "metadata", None) or {}
+    version = getattr(router, "version", None) or meta.get("trained_at")
+    if not version:
+        return None
+    size = meta.get("training_size")
+    return f"{version}/n{size}"[:64] if size else str(version)[:64]
 
 
 def route(text: str) -> Routing:
