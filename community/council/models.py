@@ -1,6 +1,8 @@
 """The user council: terms of office, sessions with their agenda and decisions, internal notes."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 
@@ -49,6 +51,11 @@ class CouncilTerm(db.Model):
     @property
     def seat_label(self) -> str:
         return str(SEATS.get(self.seat, self.seat))
+
+    @property
+    def last_instant(self):
+        """The last second inside the term (``ends_at`` is exclusive): what "until" shows as a day."""
+        return self.ends_at - timedelta(seconds=1)
 
     @property
     def ended_early(self) -> bool:

@@ -1,3 +1,5 @@
+from zoneinfo import ZoneInfo
+
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -19,7 +21,7 @@ from community.errors import DomainError, wants_json
 from community.extensions import db
 from community.proposals import service as proposals
 from community.security import role_required
-from community.timezones import local_to_utc
+from community.timezones import local_to_utc, viewer_timezone
 from community.util import apply_errors
 
 COUNCIL = ("council_member", "moderator")
@@ -123,11 +125,7 @@ def _render_session(session, edit_form=None, decision_forms=None, status=200):
                            agenda_form=AgendaForm(formdata=None), confirm=ConfirmForm()), status
 
 
-def _viewer_zone():
-    from zoneinfo import ZoneInfo
-
-    from community.timezones import viewer_timezone
-
+def _viewer_zone() -> ZoneInfo:
     return ZoneInfo(viewer_timezone())
 
 

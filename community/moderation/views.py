@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from community.errors import DomainError, wants_json
 from community.extensions import limiter
-from community.moderation import bp, service
+from community.moderation import bp, duplicates, service
 from community.moderation.forms import FlagForm, MergeForm, ReasonForm
 from community.moderation.targets import TARGETS, get_target
 from community.security import role_required, safe_next
@@ -165,3 +165,20 @@ def merge(proposal_id):
             return redirect(url_for("proposals.detail", proposal_id=form.original_id.data))
     return render_template("moderation/merge.html", form=form, duplicate=duplicate), \
         422 if form.errors or form.form_errors else 200
+
+
+@bp.route("/proposals/similar")
+@limiter.limit("60 per minute")
+def similar():
+    """JSON: the 5 visible proposals most like a draft (``?title=&body=``), for the new-proposal page.
+
+    A read-only GET (no CSRF needed); logged-in users only (401 JSON otherwise), rate-limited.
+    """
+    if not current_user.is_authenticated:
+        abort(401)
+    title = (request.args.get("title") or "")[:200]
+    body = (request.args.get("body") or "")[:5000]
+    items = duplicates.similar(title, body)
+    return jsonify(items=[{"id": p.id, "title": p.title, "status": p.status, "status_label": p.status_label,
+                           "vote_count": p.vote_count, "score": score,
+                           "url": url_for("proposals.detail", proposal_id=p.id)} for p, score in items])

@@ -12,7 +12,7 @@ from sqlalchemy import and_, delete, exists, func, insert, literal, select, upda
 from sqlalchemy.orm import aliased
 
 from community.dbtypes import utcnow
-from community.errors import Conflict, NotFound, ValidationError
+from community.errors import Conflict, ValidationError
 from community.extensions import db
 from community.proposals.models import Comment, Proposal, Vote
 from community.timeline.models import Milestone
@@ -33,14 +33,6 @@ def recount(proposal_ids) -> None:
     for obj in db.session.identity_map.values():
         if isinstance(obj, Proposal) and obj.id in ids:
             db.session.refresh(obj)
-
-
-def get_any(model, target_id: int):
-    """A proposal, comment or milestone whether hidden or not (moderators see hidden rows)."""
-    obj = db.session.get(model, target_id)
-    if obj is None:
-        raise NotFound(_("No such item."))
-    return obj
 
 
 def set_hidden(obj, hidden: bool) -> bool:

@@ -13,7 +13,7 @@ from community.dbtypes import utcnow
 from community.proposals import service as proposals
 from tests import factories as f
 
-DENIED, LOGIN, OK = "denied", "login", "ok"
+DENIED, LOGIN, OK, UNAUTHORIZED = "denied", "login", "ok", "401"
 ROLES = ("anonymous", "owner", "council", "moderator", "admin")
 
 
@@ -53,6 +53,7 @@ def _matrix(ids):
         ("GET", f"/moderation/proposals/{p}/merge", mod),
         ("GET", "/admin/audit", admin),
         ("GET", "/admin/audit.csv", admin),
+        ("GET", "/proposals/similar?title=abcd", {"anonymous": UNAUTHORIZED, **{r: OK for r in ROLES[1:]}}),
     ]
 
 
@@ -71,7 +72,9 @@ def test_authorization_matrix(role, client, auth, app):
     for method, path, expected in _matrix(ids):
         resp = client.open(path, method=method, data={})
         want = expected[role]
-        if want == LOGIN:
+        if want == UNAUTHORIZED:
+            assert resp.status_code == 401, (method, path)
+        elif want == LOGIN:
             assert resp.status_code == 302 and "/login" in resp.location, (method, path)
         elif want == DENIED:
             assert resp.status_code == 403, (method, path, resp.status_code)

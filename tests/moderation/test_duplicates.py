@@ -1,0 +1,69 @@
+"""Duplicate suggestions while typing a new proposal: similar, visible proposals only."""
+import pytest
+
+from community.moderation import duplicates
+from community.moderation import service as moderation
+from community.proposals import service as proposals
+from tests import factories as f
+
+
+@pytest.fixture
+def corpus(app):
+    author = f.owner()
+    made = {
+        "usb": f.proposal(author, "后排增加 USB-C 快充口", "后排乘客手机充电太慢，希望增加 USB-C 快充口。", "vehicle"),
+        "frunk": f.proposal(author, "前备箱增加排水孔", "下雨后前备箱积水。", "vehicle"),
+        "queue": f.proposal(author, "Show live queue length at supercharging stations",
+                            "I want to see how many cars wait before I drive there.", "charging"),
+        "seat": f.proposal(author, "座椅通风增加档位", "夏天座椅通风只有三档不够。", "comfort"),
+    }
+    return made
+
+
+def _ids(results):
+    return [p.id for p, _score in results]
+
+
+def test_chinese_without_spaces_and_english_find_their_duplicate(corpus):
+    assert _ids(duplicates.similar("后排加一个USB-C快充接口"))[0] == corpus["usb"].id
+    assert _ids(duplicates.similar("Queue length at supercharging stations"))[0] == corpus["queue"].id
+    assert _ids(duplicates.similar("前备箱进水了"))[0] == corpus["frunk"].id
+    assert duplicates.similar("x") == []
+    assert len(duplicates.similar("后排 前备箱 座椅 queue", limit=2)) <= 2
+
+
+def test_hidden_and_merged_proposals_are_never_suggested(corpus):
+    mod = f.moderator()
+    first = duplicates.index()
+    moderation.set_hidden(mod, "proposal", corpus["usb"].id, True, "spam")
+    assert corpus["usb"].id not in _ids(duplicates.similar("后排增加 USB-C 快充口"))
+    assert duplicates.index() is not first  # the hide changed the candidate set: refitted
+    dup = f.proposal(title="前备箱增加排水孔", body="同上")
+    proposals.vote(f.owner(), dup)
+    moderation.merge(mod, dup.id, corpus["frunk"].id, "same")
+    assert _ids(duplicates.similar("前备箱增加排水孔")) == [corpus["frunk"].id]
+
+
+def test_a_stale_index_still_cannot_show_hidden_content(corpus, monkeypatch):
+    idx = duplicates.index()
+    monkeypatch.setattr(duplicates, "index", lambda: idx)  # as if a background refit were still running
+    moderation.set_hidden(f.moderator(), "proposal", corpus["seat"].id, True, "abuse")
+    assert duplicates.similar("座椅通风增加档位") == []
+
+
+def test_new_proposals_are_suggested_at_once(corpus):
+    assert duplicates.similar("哨兵模式录像保存更久") == []
+    p = f.proposal(title="哨兵模式录像保存更久", body="希望保存 30 天。")
+    assert _ids(duplicates.similar("哨兵模式的录像能多保存几天"))[0] == p.id
+
+
+def test_the_json_endpoint(corpus, client, auth):
+    url = "/proposals/similar?title=前备箱进水"
+    assert client.get(url, headers={"Accept": "application/json"}).status_code == 401
+    auth.login(f.owner())
+    data = client.get(url).json
+    assert data["items"][0]["id"] == corpus["frunk"].id
+    assert set(data["items"][0]) == {"id", "title", "status", "status_label", "vote_count", "score", "url"}
+    assert client.get("/proposals/similar?title=").json == {"items": []}
+    html = client.get("/proposals/new").get_data(as_text=True)
+    assert 'id="similar"' in html and "/proposals/similar" in html
