@@ -100,6 +100,8 @@ ROWS: list[Row] = [
     # ---- moderation ----
     Row("moderation.flag", "GET", "/report/proposal/{proposal}", MEMBERS),
     Row("moderation.flag", "POST", "/report/proposal/{proposal}", MEMBERS, why="no reason: 422"),
+    Row("moderation.similar", "GET", "/proposals/similar?title=heated%20seats", MEMBERS,
+        why="a JSON helper of the new-proposal page (anonymous: 401)"),
     Row("moderation.queue", "GET", "/moderation", MODERATORS),
     Row("moderation.hidden", "GET", "/moderation/hidden", MODERATORS),
     Row("moderation.users", "GET", "/moderation/users", MODERATORS),
