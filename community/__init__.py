@@ -86,6 +86,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from community.accounts import bp as accounts
     from community.audit import bp as audit
+    from community.campaigns import bp as campaigns
     from community.council import bp as council
     from community.feedback import bp as feedback
     from community.feedback.cli import sla_cli
@@ -98,7 +99,7 @@ def register_blueprints(app: Flask) -> None:
     from community.timeline import bp as timeline
 
     for bp in (accounts, proposals, votes_cli, timeline, council, moderation, audit, pledge, feedback, sla_cli,
-               routing_cli, notifications):
+               routing_cli, notifications, campaigns):
         app.register_blueprint(bp)
 
     from community.api import init_api

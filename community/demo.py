@@ -172,13 +172,15 @@ class DemoContext:
 
 def feature_loaders() -> list:
     """Each feature's ``demo.load(ctx)``, in dependency order. A feature adds its line here."""
+    from community.campaigns import demo as campaigns
     from community.council import demo as council
     from community.feedback import demo as feedback_demo
     from community.notifications import demo as notifications
     from community.pledge import demo as pledge_demo
 
     # notifications last: it fans out what the others emitted
-    return [council.load, pledge_demo.load, feedback_demo.load, notifications.load]
+    return [council.load, pledge_demo.load, feedback_demo.load, campaigns.load,
+            notifications.load]
 
 
 def _load_story(year, owner, council, mod, admin, crowd) -> Proposal:

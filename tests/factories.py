@@ -175,3 +175,48 @@ def feedback(author=None, text: str = "CarPlay 连接断开", team: str | None =
     if author is None and contact is None:
         author = owner()
     return feedback_service.submit(author, text, channel, contact=contact, now=created_at, routing=routed(team))
+
+
+# ---- campaigns ----
+
+def accepted_proposal(mod=None):
+    """A proposal moved along the workflow to ``accepted`` (campaigns need one)."""
+    mod = mod or moderator()
+    p = proposal()
+    proposals.change_status(p, "under_review", mod, note_en="Under review")
+    proposals.change_status(p, "accepted", mod, note_en="Accepted")
+    return p
+
+
+def eligible_owner(user=None, **vehicle):
+    """A user with one verified vehicle, by default eligible for ``campaign()``: 2024 001 with lidar, adas_gen1.
+
+    ``user``: UserFactory fields, e.g. ``{"is_blocked": True}``."""
+    return VehicleFactory(owner=UserFactory(**(user or {})), **vehicle).owner
+
+
+def campaign(proposal=None, actor=None, publish=True, now=None, opens=None, closes_on=None, **fields):
+    """A campaign whose window is 24 Nov 2025 00:00 - 24 Dec 2025 23:59:59 Asia/Shanghai (in the past, so
+    milestones can be dated at its own instants) with the canonical rule; ``fields`` override CampaignInput."""
+    from datetime import date, datetime, timedelta
+    from decimal import Decimal
+
+    from community.campaigns import service as campaigns
+
+    actor = actor or moderator()
+    opens_at, closes_at = campaigns.window_from_local(opens or datetime(2025, 11, 24), closes_on or date(2025, 12, 24))
+    values = {"title_en": "Assisted-driving upgrade", "title_zh": "辅助驾驶升级", "price_cny": Decimal("12800.00"),
+              "target": 10, "opens_at": opens_at, "closes_at": closes_at, "models": ["001", "009"],
+              "model_years": [2024], "hardware_required": ["lidar"], "hardware_excluded": ["adas_latest"], **fields}
+    return campaigns.create_campaign(actor, proposal or accepted_proposal(actor), campaigns.CampaignInput(**values),
+                                     publish=publish, now=now or opens_at - timedelta(days=1))
+
+
+def open_campaign(**fields):
+    """A published campaign open by the real clock (opened yesterday, Shanghai; closes in 3 days)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    return campaign(opens=(now - timedelta(days=1)).replace(tzinfo=None, microsecond=0),
+                    closes_on=(now + timedelta(days=3)).date(), now=now - timedelta(days=2), **fields)
