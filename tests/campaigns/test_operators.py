@@ -88,7 +88,8 @@ def test_publish_a_draft(client, auth, app):
 
 def _pledged_campaign():
     c = f.campaign(target=5)
-    owners = [f.eligible_owner(), f.eligible_owner(model="009"), f.eligible_owner(user={"display_name": "=HYPERLINK(1)"})]
+    owners = [f.eligible_owner(), f.eligible_owner(model="009"),
+              f.eligible_owner(user={"display_name": "=HYPERLINK(1)"})]
     made = [pledges.pledge(o, c, o.vehicles[0].id, now=sh(2025, 11, 24 + i)) for i, o in enumerate(owners)]
     pledges.cancel_pledge(owners[0], made[0].id, now=sh(2025, 11, 28))
     return c, owners
