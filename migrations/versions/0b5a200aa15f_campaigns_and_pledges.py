@@ -4,7 +4,7 @@ Pledges keep their cancelled rows; "one pledge per vehicle per campaign" is the 
 uq_pledges_active_vehicle over active rows only, so pledging again after a cancellation works.
 
 Revision ID: 0b5a200aa15f
-Revises: 1de95060d4b0
+Revises: 961b201116f0
 Create Date: 2026-11-30 07:54:49.480873
 
 """
@@ -15,7 +15,7 @@ import community.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = '0b5a200aa15f'
-down_revision = '1de95060d4b0'
+down_revision = '961b201116f0'
 branch_labels = None
 depends_on = None
 
