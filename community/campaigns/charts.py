@@ -6,10 +6,11 @@ from markupsafe import Markup, escape
 W, H, PAD_L, PAD_R, PAD_T, PAD_B = 640, 220, 44, 12, 12, 28
 
 
-def pledges_chart(days, target: int, title: str) -> Markup:
+def pledges_chart(days, target: int, title: str, target_label: str = "") -> Markup:
     """Active pledges at each day's end (line) over new (green) and cancelled (red) pledges per day (bars).
 
-    ``days``: reports.Day items. Returns an <svg> element; every text in it is escaped.
+    ``days``: reports.Day items; ``target_label`` is shown when the target is above the scale.
+    Returns an <svg> element; every text in it is escaped.
     """
     if not days:
         return Markup("")
@@ -43,6 +44,9 @@ def pledges_chart(days, target: int, title: str) -> Markup:
     if target <= top:
         parts.append(f'<line x1="{PAD_L}" y1="{y(target):.1f}" x2="{W - PAD_R}" y2="{y(target):.1f}" '
                      f'stroke="#fd7e14" stroke-dasharray="4 3"/>')
+    else:  # far above the scale: name it rather than flatten the curve
+        parts.append(f'<text x="{W - PAD_R}" y="{PAD_T + 10}" font-size="11" text-anchor="end" fill="#fd7e14">'
+                     f'{escape(target_label)}</text>')
     parts.append(f'<text x="{PAD_L}" y="{H - 8}" font-size="11">{escape(days[0].day.isoformat())}</text>')
     parts.append(f'<text x="{W - PAD_R}" y="{H - 8}" font-size="11" text-anchor="end">'
                  f'{escape(days[-1].day.isoformat())}</text>')

@@ -100,8 +100,8 @@ def get_campaign(campaign_id: int, viewer=None) -> Campaign:
 
 def _listed(viewer):
     q = Campaign.query
-    if not can_manage(viewer):
-        q = q.filter(Campaign.published_at.is_not(None))
+    if not can_manage(viewer):  # drafts and campaigns of hidden proposals stay out of public lists
+        q = q.filter(Campaign.published_at.is_not(None), Campaign.proposal.has(hidden_at=None))
     return q
 
 

@@ -181,7 +181,8 @@ def dashboard(campaign_id):
     days = reports.daily(campaign, now)
     cancelled_total, recent_cancellations = reports.cancellations(campaign)
     return render_template("campaigns/dashboard.html", campaign=campaign, now=now, days=days,
-                           chart=pledges_chart(days, campaign.target, _("Pledges over time")),
+                           chart=pledges_chart(days, campaign.target, _("Pledges over time"),
+                                               _("target %(n)d ↑", n=campaign.target)),
                            by_model=reports.by_model(campaign), cancelled_total=cancelled_total,
                            recent_cancellations=recent_cancellations)
 

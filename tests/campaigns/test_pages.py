@@ -56,3 +56,22 @@ def test_timeline_shows_the_opening_after_a_page_view(client, app):
     client.get(f"/campaigns/{c.id}")
     page = client.get(f"/proposals/{c.proposal_id}?lang=en").get_data(as_text=True)
     assert "Crowdfunding opened: Assisted-driving upgrade" in page
+
+
+def test_campaigns_of_hidden_proposals_leave_public_lists(client, auth, app):
+    from community.dbtypes import utcnow
+    from community.extensions import db
+
+    c = f.open_campaign()
+    c.proposal.hidden_at = utcnow()
+    db.session.commit()
+    assert f'href="/campaigns/{c.id}"' not in client.get("/campaigns").get_data(as_text=True)
+    assert client.get(f"/campaigns/{c.id}").status_code == 404
+    auth.login(f.moderator())
+    assert f'href="/campaigns/{c.id}"' in client.get("/campaigns").get_data(as_text=True)
+
+
+def test_my_pledges_is_in_the_user_menu(client, auth, app):
+    auth.login(f.eligible_owner())
+    menu = client.get("/campaigns").get_data(as_text=True)
+    assert 'href="/campaigns/mine"' in menu[menu.index('id="nav-user"'):]
