@@ -212,6 +212,23 @@ ROWS: list[Row] = [
     # ---- audit log ----
     Row("audit.index", "GET", "/admin/audit", ADMINS),
     Row("audit.export", "GET", "/admin/audit.csv", ADMINS),
+    # ---- campaigns (crowdfunding) ----
+    Row("campaigns.index", "GET", "/campaigns", PUBLIC),
+    Row("campaigns.mine", "GET", "/campaigns/mine", MEMBERS),
+    Row("campaigns.detail", "GET", "/campaigns/{campaign}", PUBLIC),
+    Row("campaigns.detail", "GET", "/campaigns/{campaign_draft}", who(404, 404, 404, 404, OK, OK),
+        why="a draft exists only for moderators"),
+    Row("campaigns.pledge", "POST", "/campaigns/{campaign}/pledge", who(LOGIN, 403, OK, OK, 403, 403),
+        why="only verified owners pledge (no vehicle chosen: 400); moderator and admin have no car"),
+    Row("campaigns.cancel_pledge", "POST", "/pledges/{pledge}/cancel", who(LOGIN, 404, 404, 404, 404, 404),
+        why="only the pledger may cancel; to anyone else the pledge is not there"),
+    Row("campaigns.new", "GET", "/proposals/{accepted}/campaigns/new", MODERATORS),
+    Row("campaigns.new", "POST", "/proposals/{accepted}/campaigns/new", MODERATORS, why="empty form: 422"),
+    Row("campaigns.cancel", "POST", "/campaigns/{campaign}/cancel", MODERATORS, why="no public reason: 422"),
+    Row("campaigns.dashboard", "GET", "/campaigns/{campaign}/dashboard", MODERATORS),
+    Row("campaigns.export", "GET", "/campaigns/{campaign}/pledges.csv", MODERATORS),
+    Row("campaigns.publish", "POST", "/campaigns/{campaign_draft}/publish", who(LOGIN, 403, 403, 403, MOVED, OK),
+        why="the moderator publishes; the admin (a JSON client) gets 409: already published", last=True),
 ]
 
 
@@ -237,8 +254,19 @@ def world(app):
     ids = {"proposal": proposal.id, "comment": comment.id, "vehicle": vehicle.id, "user": people["user"].id,
            "session": draft.id, "item": item.id, "published": published.id, "term": term.id, "token": token.id,
            "feedback": feedback.id, "team": f.teams()["app_connectivity"].id, "agent": people["agent"].id,
-           "pledge_item": f.pledge_item("app_connectivity").id}
+           "pledge_item": f.pledge_item("app_connectivity").id, **_campaign_world(mod)}
     return people, ids, secrets
+
+
+def _campaign_world(mod) -> dict:
+    """An open campaign with someone else's pledge in it, and a draft campaign."""
+    from community.campaigns import pledges
+
+    live = f.open_campaign(actor=mod)
+    draft = f.open_campaign(actor=mod, publish=False, proposal=live.proposal)
+    pledger = f.eligible_owner()
+    pledge = pledges.pledge(pledger, live, pledger.vehicles[0].id)
+    return {"campaign": live.id, "campaign_draft": draft.id, "pledge": pledge.id, "accepted": live.proposal_id}
 
 
 def _client(app, user=None):
@@ -315,7 +343,8 @@ def test_wrong_methods_answer_405(client):
 
 
 # Routes that answer something other than 404 for an id that does not exist, and why.
-NOT_404 = {("moderation.dismiss", "POST"): 409}  # closes open reports by target id: "no open reports"
+NOT_404 = {("moderation.dismiss", "POST"): 409,  # closes open reports by target id: "no open reports"
+           ("campaigns.pledge", "POST"): 403}  # the admin has no car: the owners-only gate answers first
 
 
 def test_missing_ids_answer_404_to_those_allowed_in(app, world):
