@@ -68,6 +68,8 @@ class FeedbackItem(db.Model):
     resolution_note = db.Column(db.Text)
     first_response_breached_at = db.Column(UTCDateTime)  # set once by `flask sla sweep`
     resolution_breached_at = db.Column(UTCDateTime)
+    # Set by moderation (spam, abuse): the item leaves every queue, list, count and the training data.
+    hidden_at = db.Column(UTCDateTime)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
     author = db.relationship("User", foreign_keys=[author_id], lazy="joined")

@@ -64,7 +64,7 @@ def _hours_to_answer():
 
 
 def _in_window(team_ids: list[int], since: datetime, now: datetime):
-    return and_(FI.team_id.in_(team_ids), FI.created_at > since, FI.created_at <= now)
+    return and_(FI.team_id.in_(team_ids), FI.created_at > since, FI.created_at <= now, FI.hidden_at.is_(None))
 
 
 def _medians(team_ids: list[int], since: datetime, now: datetime) -> dict[int, float]:

@@ -40,10 +40,12 @@ def is_moderator(user) -> bool:
 
 
 def can_view(user, item: FeedbackItem) -> bool:
-    """The author, the agents of the item's team, and moderators."""
+    """The author, the agents of the item's team, and moderators; a hidden item only moderators."""
     if not (user and getattr(user, "is_authenticated", False)):
         return False
-    return item.author_id == user.id or is_moderator(user) or pledge.is_agent_of(user, item.team_id)
+    if is_moderator(user):
+        return True
+    return item.hidden_at is None and (item.author_id == user.id or pledge.is_agent_of(user, item.team_id))
 
 
 def can_work(user, item: FeedbackItem) -> bool:
@@ -131,6 +133,22 @@ def submit(author, text: str, channel: str, vehicle_id: int | None = None, conta
 
 # ---- reading ----
 
+# Hidden items (moderation) leave every list, queue, count and the training data.
+VISIBLE = FeedbackItem.hidden_at.is_(None)
+
+
+def set_hidden(item: FeedbackItem, hidden: bool) -> bool:
+    """Hide or restore an item for moderation; False when it already was in that state. The UPDATE is
+    conditional on the current state, so two moderators acting at once change it once. Does not commit
+    (moderation writes its audit entry and commits the unit of work)."""
+    cond = FeedbackItem.hidden_at.is_(None) if hidden else FeedbackItem.hidden_at.is_not(None)
+    changed = db.session.execute(update(FeedbackItem).where(FeedbackItem.id == item.id, cond)
+                                 .values(hidden_at=utcnow() if hidden else None)
+                                 .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(item)
+    return bool(changed)
+
+
 @dataclass
 class QueuePage:
     items: list[FeedbackItem]
@@ -139,7 +157,7 @@ class QueuePage:
 
 def my_items(user, limit: int = 50) -> list[FeedbackItem]:
     """The author's own feedback, newest first."""
-    return list(db.session.scalars(select(FeedbackItem).where(FeedbackItem.author_id == user.id)
+    return list(db.session.scalars(select(FeedbackItem).where(FeedbackItem.author_id == user.id, VISIBLE)
                                    .order_by(FeedbackItem.created_at.desc(), FeedbackItem.id.desc())
                                    .limit(limit)))
 
@@ -165,13 +183,13 @@ def _page(query, key, attr: str, limit: int) -> QueuePage:
 
 def team_queue(team: Team, after: list | None = None, limit: int = 50) -> QueuePage:
     """A team's open items, soonest due first (the due instant of each item's next promise)."""
-    query = select(FeedbackItem).where(FeedbackItem.team_id == team.id, FeedbackItem.status.in_(OPEN))
+    query = select(FeedbackItem).where(FeedbackItem.team_id == team.id, FeedbackItem.status.in_(OPEN), VISIBLE)
     return _page(_keyset(query, FeedbackItem.next_due_at, after), FeedbackItem.next_due_at, "next_due_at", limit)
 
 
 def triage_queue(after: list | None = None, limit: int = 50) -> QueuePage:
     """Items no team owns yet, oldest first."""
-    query = select(FeedbackItem).where(FeedbackItem.team_id.is_(None))
+    query = select(FeedbackItem).where(FeedbackItem.team_id.is_(None), VISIBLE)
     return _page(_keyset(query, FeedbackItem.created_at, after), FeedbackItem.created_at, "created_at", limit)
 
 
@@ -179,7 +197,7 @@ def recent_breaches(now: datetime | None = None, days: int = 7, limit: int = 50)
     """Unresolved items the sweep marked as breached in the last ``days`` days, newest breach first."""
     since = (now or utcnow()) - timedelta(days=days)
     marked = db.func.coalesce(FeedbackItem.resolution_breached_at, FeedbackItem.first_response_breached_at)
-    return list(db.session.scalars(select(FeedbackItem).where(FeedbackItem.status != "resolved", marked >= since)
+    return list(db.session.scalars(select(FeedbackItem).where(FeedbackItem.status != "resolved", marked >= since, VISIBLE)
                                    .order_by(marked.desc(), FeedbackItem.id.desc()).limit(limit)))
 
 
@@ -195,7 +213,8 @@ def training_examples() -> list[tuple[str, str]]:
               .group_by(RoutingCorrection.feedback_id).subquery())
     rows = db.session.execute(select(FeedbackItem.text, RoutingCorrection.to_team)
                               .join(latest, latest.c.feedback_id == FeedbackItem.id)
-                              .join(RoutingCorrection, RoutingCorrection.id == latest.c.cid))
+                              .join(RoutingCorrection, RoutingCorrection.id == latest.c.cid)
+                              .where(VISIBLE))
     return [(text, team) for text, team in rows]
 
 

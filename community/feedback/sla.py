@@ -30,7 +30,8 @@ class SweepResult:
 
 def _mark(now: datetime, marked_col, done_col, due_col) -> list[tuple[int, int | None, datetime]]:
     stmt = (update(FeedbackItem)
-            .where(marked_col.is_(None), done_col.is_(None), due_col.is_not(None), due_col < now)
+            .where(marked_col.is_(None), done_col.is_(None), due_col.is_not(None), due_col < now,
+                   FeedbackItem.hidden_at.is_(None))
             .values({marked_col.key: now})
             .returning(FeedbackItem.id, FeedbackItem.team_id, due_col)
             .execution_options(synchronize_session=False))

@@ -56,7 +56,7 @@ def flag(user, target_type: str, target_id: int, reason: str) -> Flag:
         raise PermissionDenied(_("Log in to report content."))
     target = get_target(target_type)
     obj = target.load(target_id)
-    if target.is_hidden(obj):
+    if target.is_hidden(obj) or not target.can_see(user, obj):
         raise NotFound(_("No such item."))
     reason = _reason(reason)
     item = Flag(target_type=target_type, target_id=target_id, reason=reason, reporter_id=user.id)

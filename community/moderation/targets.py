@@ -31,7 +31,9 @@ class TargetType:
 
     ``load(id)`` returns the object hidden or not (raises NotFound); ``set_hidden(obj, hidden)`` returns
     False when nothing changed; ``describe(obj)`` is a short plain-text excerpt; ``url(obj)`` a page
-    to look at it (or None); ``list_hidden(limit)`` the hidden objects, newest first.
+    to look at it (or None); ``list_hidden(limit)`` the hidden objects, newest first;
+    ``can_see(user, obj)`` whether that user may see (and so report) it: private content such as
+    feedback is reportable only by those who can read it.
     """
 
     name: str
@@ -42,6 +44,7 @@ class TargetType:
     describe: Callable[[Any], str]
     url: Callable[[Any], str | None]
     list_hidden: Callable[[int], list]
+    can_see: Callable[[Any, Any], bool] = lambda user, obj: True
 
 
 TARGETS: dict[str, TargetType] = {}

@@ -24,7 +24,7 @@ def flag(target_type, target_id):
     """Report a proposal, comment or any registered kind of content (HTML form or JSON)."""
     target = get_target(target_type)
     obj = target.load(target_id)
-    if target.is_hidden(obj):
+    if target.is_hidden(obj) or not target.can_see(current_user, obj):
         abort(404)
     form = FlagForm()
     back = safe_next(request.values.get("next"), target.url(obj) or url_for("proposals.index"))
