@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from community.campaigns.models import Campaign, Pledge
 from community.campaigns.service import CAMPAIGN_ZONE, local_day
@@ -90,7 +91,9 @@ def csv_lines(campaign: Campaign, batch: int = 500) -> Iterator[str]:
     yield line(CSV_HEADER)
     last = 0
     while True:
-        rows = (Pledge.query.filter(Pledge.campaign_id == campaign.id, Pledge.id > last)
+        # Each row's campaign is the one being exported: skip its (joined-by-default) load.
+        rows = (Pledge.query.options(lazyload(Pledge.campaign))
+                .filter(Pledge.campaign_id == campaign.id, Pledge.id > last)
                 .order_by(Pledge.id).limit(batch).all())
         if not rows:
             return
