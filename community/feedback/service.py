@@ -197,7 +197,8 @@ def recent_breaches(now: datetime | None = None, days: int = 7, limit: int = 50)
     """Unresolved items the sweep marked as breached in the last ``days`` days, newest breach first."""
     since = (now or utcnow()) - timedelta(days=days)
     marked = db.func.coalesce(FeedbackItem.resolution_breached_at, FeedbackItem.first_response_breached_at)
-    return list(db.session.scalars(select(FeedbackItem).where(FeedbackItem.status != "resolved", marked >= since, VISIBLE)
+    return list(db.session.scalars(select(FeedbackItem)
+                                   .where(FeedbackItem.status != "resolved", marked >= since, VISIBLE)
                                    .order_by(marked.desc(), FeedbackItem.id.desc()).limit(limit)))
 
 
