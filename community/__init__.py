@@ -96,10 +96,12 @@ def register_blueprints(app: Flask) -> None:
     from community.pledge import bp as pledge
     from community.proposals import bp as proposals
     from community.proposals.cli import votes_cli
+    from community.shopper import bp as shopper
+    from community.shopper import stores_cli
     from community.timeline import bp as timeline
 
     for bp in (accounts, proposals, votes_cli, timeline, council, moderation, audit, pledge, feedback, sla_cli,
-               routing_cli, notifications, campaigns):
+               routing_cli, notifications, campaigns, shopper, stores_cli):
         app.register_blueprint(bp)
 
     from community.api import init_api

@@ -177,9 +177,10 @@ def feature_loaders() -> list:
     from community.feedback import demo as feedback_demo
     from community.notifications import demo as notifications
     from community.pledge import demo as pledge_demo
+    from community.shopper import demo as shopper_demo
 
     # notifications last: it fans out what the others emitted
-    return [council.load, pledge_demo.load, feedback_demo.load, campaigns.load,
+    return [council.load, pledge_demo.load, feedback_demo.load, campaigns.load, shopper_demo.load,
             notifications.load]
 
 

@@ -229,6 +229,30 @@ ROWS: list[Row] = [
     Row("campaigns.export", "GET", "/campaigns/{campaign}/pledges.csv", MODERATORS),
     Row("campaigns.publish", "POST", "/campaigns/{campaign_draft}/publish", who(LOGIN, 403, 403, 403, MOVED, OK),
         why="the moderator publishes; the admin (a JSON client) gets 409: already published", last=True),
+    # ---- mystery-shopper reports and store scorecards (the admin holds every stored role, shopper included) ----
+    Row("shopper.scorecards", "GET", "/scorecards", PUBLIC),
+    Row("shopper.store_scorecard", "GET", "/scorecards/stores/{store}", PUBLIC),
+    Row("shopper.export", "GET", "/scorecards.csv", MODERATORS),
+    Row("shopper.mine", "GET", "/shopper/reports", ADMINS, why="mystery shoppers (and admins) only"),
+    Row("shopper.new", "GET", "/shopper/reports/new", ADMINS, why="mystery shoppers (and admins) only"),
+    Row("shopper.new", "POST", "/shopper/reports/new", ADMINS, why="empty form: 422"),
+    Row("shopper.edit", "GET", "/shopper/reports/{report_draft}/edit", who(LOGIN, 403, 403, 403, 403, 404),
+        why="only its author edits a draft; to another shopper it is not there"),
+    Row("shopper.edit", "POST", "/shopper/reports/{report_draft}/edit", who(LOGIN, 403, 403, 403, 403, 404)),
+    Row("shopper.delete_photo", "POST", "/shopper/reports/{report_draft}/photos/{photo_draft}/delete",
+        who(LOGIN, 403, 403, 403, 403, 404)),
+    Row("shopper.detail", "GET", "/shopper/reports/{report}", who(LOGIN, 404, 404, 404, OK, OK, agent=OK),
+        why="a submitted report: its author, moderators and team agents"),
+    Row("shopper.detail", "GET", "/shopper/reports/{report_draft}", who(LOGIN, 404, 404, 404, 404, 404),
+        why="a draft: its author only"),
+    Row("shopper.photo", "GET", "/shopper/photos/{photo}", who(LOGIN, 404, 404, 404, OK, OK, agent=OK)),
+    Row("shopper.internal", "GET", "/shopper/internal", who(LOGIN, 403, 403, 403, OK, OK, agent=OK)),
+    Row("shopper.store_list", "GET", "/shopper/stores", ADMINS),
+    Row("shopper.store_edit", "GET", "/shopper/stores/new", ADMINS),
+    Row("shopper.store_edit", "POST", "/shopper/stores/new", ADMINS, why="empty form: 422"),
+    Row("shopper.store_edit", "GET", "/shopper/stores/{store}", ADMINS),
+    Row("shopper.store_edit", "POST", "/shopper/stores/{store}", who(LOGIN, 403, 403, 403, 403, MOVED),
+        why="no form data: the store's own values are saved back"),
 ]
 
 
@@ -254,7 +278,7 @@ def world(app):
     ids = {"proposal": proposal.id, "comment": comment.id, "vehicle": vehicle.id, "user": people["user"].id,
            "session": draft.id, "item": item.id, "published": published.id, "term": term.id, "token": token.id,
            "feedback": feedback.id, "team": f.teams()["app_connectivity"].id, "agent": people["agent"].id,
-           "pledge_item": f.pledge_item("app_connectivity").id, **_campaign_world(mod)}
+           "pledge_item": f.pledge_item("app_connectivity").id, **_campaign_world(mod), **_shopper_world()}
     return people, ids, secrets
 
 
@@ -267,6 +291,23 @@ def _campaign_world(mod) -> dict:
     pledger = f.eligible_owner()
     pledge = pledges.pledge(pledger, live, pledger.vehicles[0].id)
     return {"campaign": live.id, "campaign_draft": draft.id, "pledge": pledge.id, "accepted": live.proposal_id}
+
+
+def _shopper_world() -> dict:
+    """A store, a submitted report with a photo, and a draft with a photo, by a shopper who is no visitor."""
+    import io
+
+    from community.shopper import service as shopper
+    from tests.shopper import factories as sf
+
+    author, store = sf.shopper(), sf.store()
+    report = sf.draft(author, store)
+    photo = shopper.add_photo(report, author, "a.jpg", io.BytesIO(sf.image_bytes()))
+    shopper.submit(report, author)
+    draft = sf.draft(author, store)
+    draft_photo = shopper.add_photo(draft, author, "b.png", io.BytesIO(sf.image_bytes("PNG")))
+    return {"store": store.id, "report": report.id, "photo": photo.id, "report_draft": draft.id,
+            "photo_draft": draft_photo.id}
 
 
 def _client(app, user=None):

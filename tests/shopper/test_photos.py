@@ -1,0 +1,137 @@
+"""Uploads are checked by content, capped at 5 MB, and saved without EXIF; the form survives a refusal."""
+import io
+import os
+
+import pytest
+from PIL import Image
+
+from community.errors import ValidationError
+from community.shopper import photos, service
+from community.shopper.models import ReportPhoto
+from tests.shopper import factories as sf
+
+
+def _exif_with_gps() -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F] = "SpyCam"  # Make
+    exif[0x0110] = "Model X1"  # Model
+    exif[0x8825] = {1: "N", 2: (31.0, 14.0, 0.0), 3: "E", 4: (121.0, 28.0, 0.0)}  # GPSInfo: Shanghai
+    return exif
+
+
+def test_a_text_file_named_jpg_is_refused(app):
+    with pytest.raises(ValidationError) as err:
+        photos.clean("x.jpg", io.BytesIO(b"just some text, not a picture\n" * 10))
+    assert "x.jpg" in err.value.message and "not a JPEG or PNG" in err.value.message
+
+
+def test_an_uppercase_jpg_that_is_a_jpeg_is_accepted(app):
+    image = photos.clean("IMG_0001.JPG", io.BytesIO(sf.image_bytes("JPEG")))
+    assert image.content_type == "image/jpeg" and (image.width, image.height) == (64, 48)
+
+
+def test_a_png_named_jpg_is_stored_as_png(app):
+    image = photos.clean("photo.jpg", io.BytesIO(sf.image_bytes("PNG")))
+    assert image.content_type == "image/png" and image.extension == "png"
+
+
+def test_other_image_formats_are_refused(app):
+    gif = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(gif, "GIF")
+    with pytest.raises(ValidationError):
+        photos.clean("a.png", io.BytesIO(gif.getvalue()))
+
+
+def test_oversize_is_refused(app):
+    big = sf.image_bytes("PNG") + b"\0" * (photos.MAX_BYTES + 1)
+    with pytest.raises(ValidationError) as err:
+        photos.clean("big.png", io.BytesIO(big))
+    assert "5 MB" in err.value.message
+
+
+def test_a_truncated_jpeg_is_refused(app):
+    data = sf.image_bytes("JPEG", size=(400, 300))
+    with pytest.raises(ValidationError):
+        photos.clean("cut.jpg", io.BytesIO(data[: len(data) // 2]))
+
+
+def test_exif_and_gps_are_removed(app):
+    original = sf.image_bytes("JPEG", exif=_exif_with_gps())
+    assert Image.open(io.BytesIO(original)).getexif().get(0x8825)  # the test image really has GPS
+    cleaned = photos.clean("geo.jpg", io.BytesIO(original))
+    reopened = Image.open(io.BytesIO(cleaned.data))
+    assert dict(reopened.getexif()) == {}
+    assert b"SpyCam" not in cleaned.data and b"Exif" not in cleaned.data
+
+
+def test_png_text_chunks_are_removed(app):
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Location", "31.23N 121.47E")
+    out = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(out, "PNG", pnginfo=info)
+    cleaned = photos.clean("p.png", io.BytesIO(out.getvalue()))
+    assert b"121.47E" not in cleaned.data
+
+
+def test_photos_are_stored_under_instance_not_static(app):
+    author, shop = sf.shopper(), sf.store()
+    report = sf.draft(author, shop)
+    photo = service.add_photo(report, author, "a.JPG", io.BytesIO(sf.image_bytes()))
+    path = photos.path_of(photo.stored_name)
+    assert path.startswith(app.instance_path) and os.path.exists(path)
+    assert "static" not in path
+
+
+def test_at_most_five_photos(app):
+    author, shop = sf.shopper(), sf.store()
+    report = sf.draft(author, shop)
+    for i in range(5):
+        service.add_photo(report, author, f"{i}.png", io.BytesIO(sf.image_bytes("PNG")))
+    with pytest.raises(ValidationError):
+        service.add_photo(report, author, "6.png", io.BytesIO(sf.image_bytes("PNG")))
+    assert ReportPhoto.query.count() == 5
+
+
+def _form(shop, item, **extra):
+    return {"store_id": str(shop.id), "visited_at": "2026-11-01T10:30", "visit_kind": "test_drive",
+            "narrative": "Kept narrative", f"score_{item.id}": "4", f"comment_{item.id}": "Kept comment", **extra}
+
+
+def test_a_rejected_file_keeps_the_rest_of_the_form_and_saves_the_draft(app, client, auth):
+    author, shop = sf.shopper(), sf.store()
+    item, _other = sf.items()
+    auth.login_as(author)
+    data = _form(shop, item, save="1", photos=[(io.BytesIO(b"not an image"), "x.jpg"),
+                                              (io.BytesIO(sf.image_bytes()), "GOOD.JPG")])
+    resp = client.post("/shopper/reports/new", data=data, content_type="multipart/form-data")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "x.jpg is not a JPEG or PNG image" in page
+    assert "Kept narrative" in page and "Kept comment" in page
+    report = service.my_reports(author)[0]
+    assert report.is_draft and report.narrative == "Kept narrative" and len(report.photos) == 1
+    assert report.lines and any(line.score == 4 for line in report.lines)
+
+
+def test_photos_are_served_only_to_author_moderators_and_agents(app, client, auth):
+    author, shop = sf.shopper(), sf.store()
+    report = sf.draft(author, shop)
+    photo = service.add_photo(report, author, "a.jpg", io.BytesIO(sf.image_bytes()))
+    url = f"/shopper/photos/{photo.id}"
+    auth.login_as(author)
+    resp = client.get(url)
+    assert resp.status_code == 200 and resp.mimetype == "image/jpeg" and "no-store" in resp.headers["Cache-Control"]
+    from tests import factories as f
+
+    auth.login_as(f.moderator())
+    assert client.get(url).status_code == 404  # still a draft: only its author
+    service.submit(report, author)
+    assert client.get(url).status_code == 200
+    auth.login_as(f.agent("sales"))
+    assert client.get(url).status_code == 200
+    auth.login_as(f.owner())
+    assert client.get(url).status_code == 404
+    auth.logout()
+    assert client.get(url).status_code == 302
