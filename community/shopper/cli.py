@@ -11,8 +11,12 @@ stores_cli.cli.short_help = "Stores and mystery-shopper reports."
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_stores(path):
     """Import stores from a UTF-8 CSV (name,city,kind[,staff_names]): all rows or none."""
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        text = fh.read()
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            text = fh.read()
+    except UnicodeDecodeError as exc:
+        click.echo(f"{path} is not UTF-8 text (byte {exc.start}); nothing was imported", err=True)
+        raise SystemExit(1) from None
     try:
         result = stores.import_csv(text)
     except ValidationError as err:

@@ -1,3 +1,4 @@
+import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -165,6 +166,8 @@ def detail(report_id):
 @login_required
 def photo(photo_id):
     found = service.get_photo(photo_id, current_user)
+    if not os.path.isfile(photos.path_of(found.stored_name)):
+        abort(404)
     response = send_file(photos.path_of(found.stored_name), mimetype=found.content_type, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -63,3 +63,11 @@ def test_duplicate_store_is_a_conflict(app):
     stores.save_store(None, None, name="X", city="Y", kind="sales", staff_names="")
     with pytest.raises(Conflict):
         stores.save_store(None, None, name="X", city="Y", kind="service", staff_names="")
+
+
+def test_import_refuses_a_file_that_is_not_utf8(app, runner, tmp_path):
+    path = tmp_path / "stores.csv"
+    path.write_bytes(GOOD.encode("gbk"))
+    result = runner.invoke(args=["stores", "import", str(path)])
+    assert result.exit_code == 1 and "not UTF-8" in result.output
+    assert Store.query.count() == 0
