@@ -6,7 +6,7 @@ Environment variables (production reads these):
   SECRET_KEY                required when COCREATE_ENV=production
   RATELIMIT_STORAGE_URI     e.g. ``redis://127.0.0.1:6379/0``; default in-process memory
   DEFAULT_TIMEZONE          viewer zone when the user has none; default Asia/Shanghai
-  ROUTER_PATH               the feedback router's model file; default instance/router.joblib
+  ROUTER_MODELS_DIR         folder of the feedback router's model versions; default instance/models
   ROUTER_THRESHOLD          confidence (0..1) below which feedback goes to triage; default 0.5
   MAIL_BACKEND              smtp (production default), console (development), file (with MAIL_FILE_PATH)
   MAIL_SERVER, MAIL_PORT, MAIL_USERNAME, MAIL_PASSWORD, MAIL_USE_TLS, MAIL_USE_SSL, MAIL_DEFAULT_SENDER
@@ -56,9 +56,9 @@ def load_config(app, overrides: dict | None = None) -> None:
         BOOTSTRAP_SERVE_LOCAL=True,
         PROPOSALS_PER_PAGE=20,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
-        # Feedback routing: the trained model (relative paths are inside instance/) and the confidence
-        # below which an item goes to the triage queue instead of a team.
-        ROUTER_PATH="router.joblib",
+        # Feedback routing: the folder of trained model versions (relative paths are inside instance/; the
+        # active version is recorded in the database) and the confidence below which an item goes to triage.
+        ROUTER_MODELS_DIR="models",
         ROUTER_THRESHOLD=0.5,
         # SLA for items in triage and teams without pledge items: (first response, resolution) hours.
         FEEDBACK_DEFAULT_SLA_HOURS=(24, 168),
@@ -70,7 +70,7 @@ def load_config(app, overrides: dict | None = None) -> None:
         MAIL_DEFAULT_SENDER="Cocreate <no-reply@cocreate.example>",
     )
     cfg.from_pyfile("config.py", silent=True)
-    for key in ("SECRET_KEY", "RATELIMIT_STORAGE_URI", "DEFAULT_TIMEZONE", "ROUTER_PATH", "MAIL_BACKEND",
+    for key in ("SECRET_KEY", "RATELIMIT_STORAGE_URI", "DEFAULT_TIMEZONE", "ROUTER_MODELS_DIR", "MAIL_BACKEND",
                 "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_FILE_PATH"):
         if os.environ.get(key):
             cfg[key] = os.environ[key]

@@ -137,3 +137,22 @@ class RoutingCorrection(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
 
     actor = db.relationship("User", lazy="joined")
+
+
+class RouterActivation(db.Model):
+    """Which router model version serves: the latest row (highest id) is the active one.
+
+    Only ever inserted, so the table is also the history of roll-backs and roll-forwards. ``version``
+    names a folder under config ROUTER_MODELS_DIR; ``actor_id`` is NULL for the CLI.
+    """
+
+    __tablename__ = "router_activations"
+    __table_args__ = (CheckConstraint("reason in ('trained','activate')", name="reason"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    version = db.Column(db.String(64), nullable=False)
+    reason = db.Column(db.String(16), nullable=False, default="activate")  # "trained" or "activate"
+    actor_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    activated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    actor = db.relationship("User", lazy="joined")

@@ -1,64 +1,97 @@
-"""``flask routing train [--if-missing]`` and ``flask routing evaluate``: the router's model file from the app's side.
+"""``flask routing train|versions|activate|evaluate``: the router's model versions from the app's side.
 
 Training uses the shipped seed corpus plus every routing correction people made in the app (their latest
-label per item), and writes config ROUTER_PATH atomically; running workers pick the new file up on
-their next routing call (see routing_service).
+label per item) and writes a new version folder under config ROUTER_MODELS_DIR; activating records in the
+database which version serves, and running workers pick it up on their next routing call (routing_service).
 """
 from __future__ import annotations
 
-import os
-
 import click
-from flask import Blueprint, current_app
+from flask import Blueprint
 
-from community.feedback import routing_service, service
+from community.errors import DomainError
+from community.feedback import router_versions
 
 routing_cli = Blueprint("routing", __name__, cli_group="routing")
 
 
 @routing_cli.cli.command("train")
-@click.option("--if-missing", is_flag=True, help="Do nothing when a model file already exists.")
-def train(if_missing: bool) -> None:
-    """Train the router on the seed corpus and the app's corrections; save it to ROUTER_PATH."""
-    from community.routing.model import Router
-    from community.routing.train import train_seed_router
-
-    path = routing_service.router_path()
-    if if_missing and os.path.exists(path):
-        click.echo(f"router model exists at {path}; not retrained")
+@click.option("--if-missing", is_flag=True, help="Do nothing when an active version exists and loads.")
+@click.option("--activate/--no-activate", default=True, show_default=True,
+              help="Make the new version the one that serves.")
+def train(if_missing: bool, activate: bool) -> None:
+    """Train a new version on the seed corpus and the app's corrections; activate it (unless --no-activate)."""
+    if if_missing and router_versions.has_usable_active():
+        click.echo(f"router version {router_versions.active_version()} is active; not retrained")
         return
-    threshold = float(current_app.config["ROUTER_THRESHOLD"])
-    router = train_seed_router(threshold)
-    corrections = service.training_examples()
-    if corrections:
-        from community.routing.corpus import load_seed
-
-        rows = load_seed()
-        held = router.metadata.get("heldout_metrics") or {}
-        router = Router.train([r.text for r in rows] + [t for t, _ in corrections],
-                              [r.team for r in rows] + [team for _, team in corrections], threshold=threshold,
-                              heldout_metrics={**held, "corrections": len(corrections)})
-    router.save(path)
-    meta = router.metadata
-    held = meta.get("heldout_metrics") or {}
-    click.echo(f"saved {path}: version {routing_service.model_version(router)}, {meta['training_size']} examples "
-               f"({len(corrections)} from corrections), {len(meta['classes'])} teams")
+    trained = router_versions.train(activate_it=activate)
+    meta = trained.metadata
+    rows, held = meta.get("rows") or {}, meta.get("heldout_metrics") or {}
+    click.echo(f"saved {router_versions.models_root() / trained.version}: {meta['training_size']} examples "
+               f"({rows.get('corrections', 0)} from corrections), {len(meta['labels'])} teams")
     if held.get("macro_f1") is not None:
         click.echo(f"seed held-out 20%: accuracy {100 * held['accuracy']:.1f} %, "
                    f"macro-F1 {100 * held['macro_f1']:.1f} %")
+    click.echo(f"active version: {trained.version}" if activate else
+               f"not activated; `flask routing activate {trained.version}` to use it")
+
+
+@routing_cli.cli.command("versions")
+def versions() -> None:
+    """List the model versions, newest first; * marks the active one."""
+    from community.routing.versions import list_versions
+    from community.routing.versions import describe
+
+    active = router_versions.active_version()
+    infos = list_versions(router_versions.models_root())
+    lines = describe(infos, active)
+    if active and all(i.version != active for i in infos):
+        lines.insert(0, f"* {active}  missing: no folder under {router_versions.models_root()} (feedback goes to "
+                        "triage)")
+    click.echo("\n".join(lines) if lines else f"no versions under {router_versions.models_root()}")
+
+
+@routing_cli.cli.command("activate")
+@click.argument("version")
+def activate(version: str) -> None:
+    """Make VERSION the one that serves (roll back or forward); audited."""
+    try:
+        router_versions.activate(version)
+    except DomainError as err:
+        raise click.ClickException(err.message) from err
+    click.echo(f"active version: {version}")
 
 
 @routing_cli.cli.command("evaluate")
+@click.option("--data", "data_path", type=click.Path(exists=True, dir_okay=False),
+              help="Labelled CSV or JSON-lines file; without it, the seed corpus and the public benchmarks.")
+@click.option("--text-col", default="text", show_default=True, help="Column (CSV) or key (JSON-lines) of the text.")
+@click.option("--label-col", default="label", show_default=True, help="Column or key of the label.")
+@click.option("--test", "test_path", type=click.Path(exists=True, dir_okay=False),
+              help="Score on this file (same columns), training on --data; default: stratified 80/20 of --data.")
 @click.option("--datasets", type=click.Path(file_okay=False), default=None,
-              help="Folder of the public datasets (default: $COCREATE_DATASETS or ../shared/datasets).")
+              help="Without --data: folder of the public datasets (default: $COCREATE_DATASETS or ../shared/datasets).")
 @click.option("--threshold", type=float, default=None, help="Abstention threshold (default: ROUTER_THRESHOLD).")
-def evaluate(datasets: str | None, threshold: float | None) -> None:
-    """Train on each dataset's training part and print held-out figures (seed corpus and public sets)."""
-    from community.routing.datasets import datasets_root
-    from community.routing.evaluate import evaluate_all, format_table
+@click.option("--workers", type=int, default=2, show_default=True, help="Without --data: benchmarks in parallel.")
+def evaluate(data_path, text_col, label_col, test_path, datasets, threshold, workers) -> None:
+    """Train on a training part, print held-out figures (a labelled file, or the seed corpus and public sets)."""
+    from flask import current_app
 
     threshold = float(current_app.config["ROUTER_THRESHOLD"]) if threshold is None else threshold
-    results, skipped = evaluate_all(datasets, threshold)
-    click.echo(format_table(results, threshold))
-    for name in skipped:
-        click.echo(f"{name}: skipped, no folder under {datasets_root(datasets)}")
+    if data_path is None:
+        if test_path:
+            raise click.UsageError("--test needs --data")
+        from community.routing.datasets import datasets_root
+        from community.routing.evaluate import evaluate_all, format_table
+
+        results, skipped = evaluate_all(datasets, threshold, workers=workers)
+        click.echo(format_table(results, threshold))
+        for name in skipped:
+            click.echo(f"{name}: skipped, no folder under {datasets_root(datasets)}")
+        return
+    from community.routing.report import evaluate_files
+
+    try:
+        click.echo(evaluate_files(data_path, text_col, label_col, test_path, threshold))
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err

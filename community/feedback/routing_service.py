@@ -1,14 +1,15 @@
-"""The Flask side of the router: load the trained model once per worker and never let it fail a submission.
+"""The Flask side of the router: load the active model version once per worker and never let it fail a submission.
 
-The model file is config ROUTER_PATH (default ``instance/router.joblib``); it is loaded on first use and
-again only when the file changes (a retrain takes effect without a restart). Whatever goes wrong -- no
-file, a corrupt file, an exception inside ``predict`` -- the answer is "triage", with a note saying why.
+The active version is recorded in the database (``router_versions``); each worker keeps the loaded model
+keyed by its version name and loads again only when another version is activated (a retrain or a rollback
+takes effect without a restart). Whatever goes wrong -- no version, missing or corrupt files, an exception
+inside ``predict`` -- the answer is "triage", with a note saying why.
 """
 from __future__ import annotations
 
 import logging
-import os
 import threading
+import time
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -33,38 +34,49 @@ class Routing:
     note: str | None = None
 
 
-def router_path() -> str:
-    path = current_app.config.get("ROUTER_PATH") or "router.joblib"
-    return path if os.path.isabs(path) else os.path.join(current_app.instance_path, path)
+#: After a version failed to load, try it again at most this often (seconds): a restored folder is
+#: picked up without a restart, and a broken one costs one load attempt per minute, not one per request.
+RETRY_FAILED_SECONDS = 60.0
 
 
 def _load():
-    """The Router for the current file, cached per app and file mtime; None when unavailable."""
-    path = router_path()
-    try:
-        stamp = os.stat(path).st_mtime_ns
-    except OSError:
+    """The Router of the active version, cached per worker by version; None when there is none or it is broken.
+
+    Per call: one indexed read of the active version's name. The model is unpickled only when that name
+    (or the threshold) differs from the cached one.
+    """
+    from community.feedback import router_versions
+
+    version = router_versions.active_version()
+    if version is None:
         return None
+    root = str(router_versions.models_root())
     threshold = float(current_app.config.get("ROUTER_THRESHOLD", 0.5))
-    key = (path, stamp, threshold)
+    key = (root, version, threshold)
     cache = current_app.extensions.setdefault("feedback_router", {})
-    if cache.get("key") == key:
+
+    def fresh() -> bool:
+        return cache.get("key") == key and (
+            cache.get("router") is not None or time.monotonic() - cache["failed_at"] < RETRY_FAILED_SECONDS)
+
+    if fresh():
         return cache.get("router")
     with _lock:
-        if cache.get("key") != key:
+        if not fresh():
             router = None
             try:
-                from community.routing.model import Router
+                from community.routing.versions import load_version
 
-                router = Router.load(path, threshold=threshold)
+                router = load_version(root, version, threshold=threshold)
             except Exception:  # RouterUnavailable, or anything a broken file throws: log it, remember it
-                log.exception("router model at %s could not be loaded; feedback goes to triage", path)
-            cache.update(key=key, router=router)
+                log.exception("router version %s under %s could not be loaded; feedback goes to triage", version,
+                              root)
+            cache.update(key=key, router=router, failed_at=time.monotonic())
     return cache.get("router")
 
 
 def available() -> bool:
-    """True when a model file loads (never raises)."""
+    """True when the active version loads (never raises)."""
     try:
         return _load() is not None
     except Exception:
@@ -72,13 +84,10 @@ def available() -> bool:
 
 
 def model_version(router) -> str | None:
-    """The model's training instant and size, e.g. ``2026-11-30T09:55:01+00:00/n1523`` (from its metadata)."""
+    """The model's version name (its folder, e.g. ``20261130T111502Z-3fa2c1d9``), from its metadata."""
     meta = getattr(router, "metadata", None) or {}
-    version = getattr(router, "version", None) or meta.get("trained_at")
-    if not version:
-        return None
-    size = meta.get("training_size")
-    return f"{version}/n{size}"[:64] if size else str(version)[:64]
+    version = getattr(router, "version", None) or meta.get("version")
+    return str(version)[:64] if version else None
 
 
 def route(text: str) -> Routing:

@@ -128,11 +128,13 @@ class Router:
         threshold: float = DEFAULT_THRESHOLD,
         use_jieba: bool = USE_JIEBA,
         heldout_metrics: dict | None = None,
+        extra_metadata: dict | None = None,
     ) -> Router:
         """Fit a new router on parallel ``texts`` and ``labels``.
 
         Texts with nothing to route (see ``has_content``) are skipped. ``heldout_metrics`` is stored
-        as-is in the metadata (the caller measured it on data not in ``texts``).
+        as-is in the metadata (the caller measured it on data not in ``texts``); ``extra_metadata``
+        is merged into the metadata (e.g. row counts, the training data's hash).
         Raises ValueError if the lengths differ, fewer than two labels remain, or a label has a
         single example (probability calibration cross-validates and needs two per label).
         """
@@ -157,6 +159,7 @@ class Router:
             "training_size": len(pairs),
             "use_jieba": use_jieba,
             "heldout_metrics": heldout_metrics,
+            **(extra_metadata or {}),
         }
         return cls(pipeline, threshold, metadata)
 

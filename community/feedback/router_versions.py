@@ -1,0 +1,120 @@
+"""The router's model versions from the app's side: train a new one, list them, activate one (roll back/forward).
+
+Files live under config ROUTER_MODELS_DIR (``community.routing.versions``); which one serves is the latest
+``RouterActivation`` row. Shared by ``flask routing ...`` and the admin page.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from community.audit import service as audit
+from community.dbtypes import utcnow
+from community.errors import NotFound, ValidationError
+from community.extensions import db
+from community.feedback.models import RouterActivation
+
+
+def models_root() -> Path:
+    """Config ROUTER_MODELS_DIR; a relative path is inside the instance folder."""
+    folder = current_app.config.get("ROUTER_MODELS_DIR") or "models"
+    return Path(folder if os.path.isabs(folder) else os.path.join(current_app.instance_path, folder))
+
+
+def active_version() -> str | None:
+    """The version that serves (one indexed read), or None when none was ever activated."""
+    return db.session.scalar(select(RouterActivation.version).order_by(RouterActivation.id.desc()).limit(1))
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """A version as a listing shows it; ``summary`` from ``versions.summary``; ``error`` if unreadable."""
+
+    version: str
+    summary: dict
+    metadata: dict
+    error: str | None
+    is_active: bool
+
+
+def list_versions() -> list[VersionRow]:
+    """Every version folder, newest first; the active one flagged (and listed even if its folder is gone)."""
+    from community.routing import versions
+
+    active = active_version()
+    infos = versions.list_versions(models_root())
+    rows = [VersionRow(i.version, versions.summary(i.metadata), i.metadata, i.error, i.version == active)
+            for i in infos]
+    if active and all(i.version != active for i in infos):
+        rows.insert(0, VersionRow(active, versions.summary({}), {}, "missing", True))
+    return rows
+
+
+def activate(version: str, actor=None, reason: str = "activate", now: datetime | None = None) -> RouterActivation:
+    """Make ``version`` the one that serves; audit it; commit. Workers pick it up on their next routing.
+
+    Refuses (NotFound) a version without a folder and (ValidationError) one whose model does not load,
+    so a typo cannot send every item to triage. Activating the active version again is allowed (no-op
+    for routing, but recorded). ``actor`` None means the CLI.
+    """
+    from community.routing import RouterUnavailable, versions
+
+    if not versions.is_version_name(version) or not (models_root() / version).is_dir():
+        raise NotFound(_("No router model version %(version)s.", version=str(version)[:80]))
+    try:
+        versions.load_version(models_root(), version)
+    except RouterUnavailable as exc:
+        raise ValidationError(_("Router model version %(version)s cannot be loaded: %(error)s",
+                                version=version, error=str(exc))) from exc
+    previous = active_version()
+    row = RouterActivation(version=version, reason=reason, actor_id=getattr(actor, "id", None),
+                           activated_at=now or utcnow())
+    db.session.add(row)
+    db.session.flush()
+    audit.record(actor, "routing.activate", "router_activation", row.id, {"version": previous},
+                 {"version": version}, note=reason)
+    db.session.commit()
+    return row
+
+
+@dataclass(frozen=True)
+class Trained:
+    version: str
+    metadata: dict
+    activated: bool
+
+
+def train(actor=None, activate_it: bool = True) -> Trained:
+    """Train a new version on the seed corpus plus every correction people made; activate it unless told not to.
+
+    The threshold saved with it is config ROUTER_THRESHOLD. Takes a few seconds (two fits).
+    """
+    from community.feedback import service
+    from community.routing import versions
+    from community.routing.train import train_router
+
+    router = train_router(service.training_examples(), threshold=float(current_app.config["ROUTER_THRESHOLD"]))
+    version = versions.save_version(router, models_root(), router.metadata["training_data_sha256"])
+    if activate_it:
+        activate(version, actor, reason="trained")
+    return Trained(version, versions.read_metadata(models_root(), version), activate_it)
+
+
+def has_usable_active() -> bool:
+    """True when a version is active and its files load (``flask routing train --if-missing``)."""
+    from community.routing import RouterUnavailable, versions
+
+    version = active_version()
+    if version is None:
+        return False
+    try:
+        versions.load_version(models_root(), version)
+    except RouterUnavailable:
+        return False
+    return True
