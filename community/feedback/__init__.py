@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 
-from community.feedback import moderation, views  # noqa: E402,F401
+from community.feedback import moderation, router_views, views  # noqa: E402,F401

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from community.feedback.models import CHANNELS, MAX_TEXT
@@ -40,3 +40,10 @@ class TeamForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """Empty: exists for its CSRF token (start work, one-click triage buttons)."""
+
+
+class RouterActivateForm(FlaskForm):
+    """Make one router model version the one that serves (admin page)."""
+
+    version = HiddenField(validators=[DataRequired(), Length(max=64)])
+    submit = SubmitField(_l("Activate"))

@@ -39,8 +39,7 @@ def train(if_missing: bool, activate: bool) -> None:
 @routing_cli.cli.command("versions")
 def versions() -> None:
     """List the model versions, newest first; * marks the active one."""
-    from community.routing.versions import list_versions
-    from community.routing.versions import describe
+    from community.routing.versions import describe, list_versions
 
     active = router_versions.active_version()
     infos = list_versions(router_versions.models_root())

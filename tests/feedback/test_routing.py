@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from community.feedback import routing_service, service
 from community.feedback.models import FeedbackItem
 from tests import factories as f
+from tests.routing.tiny import install
 
 
 def test_confident_prediction_routes_to_team_with_its_sla(app, fake_router):
@@ -51,24 +52,36 @@ def test_model_that_raises_never_loses_feedback(client, auth, app, monkeypatch, 
     assert client.get(resp.headers["Location"]).status_code == 200
 
 
-def test_corrupt_model_file_goes_to_triage(app, tmp_path):
+def test_corrupt_model_file_goes_to_triage(app):
+    from community.feedback import router_versions
+
     f.teams()
-    path = tmp_path / "router.joblib"
-    path.write_bytes(b"this is not a model")
-    app.config["ROUTER_PATH"] = str(path)
+    version = install(app)
+    (router_versions.models_root() / version / "model.joblib").write_bytes(b"this is not a model")
     routing_service.reset_cache()
     item = service.submit(f.owner(), "充电桩坏了", "app")
     assert item.in_triage and item.routing_note == "model unavailable"
     assert FeedbackItem.query.count() == 1
 
 
-def test_missing_model_file_goes_to_triage(app, tmp_path):
+def test_missing_model_files_go_to_triage(app):
+    import shutil
+
+    from community.feedback import router_versions
+
     f.teams()
-    app.config["ROUTER_PATH"] = str(tmp_path / "nothing-here.joblib")
+    version = install(app)
+    shutil.rmtree(router_versions.models_root() / version)
     routing_service.reset_cache()
     assert not routing_service.available()
     item = service.submit(None, "超充站故障", "hotline", contact="13800000000")
     assert item.in_triage and item.routing_note == "model unavailable"
+
+
+def test_no_version_ever_trained_goes_to_triage(app):
+    f.teams()
+    routing_service.reset_cache()
+    assert service.submit(f.owner(), "超充站故障", "web").routing_note == "model unavailable"
 
 
 def test_prediction_of_an_inactive_team_goes_to_triage(app, fake_router):
