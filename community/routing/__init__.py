@@ -3,12 +3,13 @@
 Pure scikit-learn and jieba; no Flask. Typical use by the app::
 
     try:
-        router = Router.load(instance_path / "router.joblib")
+        router = load_version(instance_path / "models", version)  # community.routing.versions
     except RouterUnavailable:
         router = None  # every item goes to triage
     team, confidence, top3 = router.predict([text])[0]  # team None -> triage
 
-Train the model file with ``python -m community.routing.train --out instance/router.joblib``.
+Train a version with ``python -m community.routing.train --models instance/models`` (the app's
+``flask routing train`` also adds the corrections people made and activates it).
 """
 
 from community.routing.model import (

@@ -63,7 +63,7 @@ def seed_benchmark() -> Benchmark:
         "seed", "zh+en",
         [r.text for r in train], [r.team for r in train],
         [r.text for r in heldout], [r.team for r in heldout],
-        "seed_feedback.csv, stratified 80/20",
+        "data/feedback_seed.csv, stratified 80/20",
         outside=load_offtopic(),
         test_langs=[r.lang for r in heldout],
     )

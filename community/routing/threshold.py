@@ -2,7 +2,7 @@
 
 Validation data only (never the seed held-out 20% nor any public test split):
 - in-scope: out-of-fold probabilities on the seed corpus's training 80% (10-fold cross-validation);
-- out-of-scope: the off-topic list (``seed_offtopic.csv``) scored by a model fitted on that 80%.
+- out-of-scope: the off-topic list (``data/feedback_offtopic.csv``) scored by a model fitted on that 80%.
 
 Criterion, for each threshold t on a grid: the expected cost per feedback item,
 ``(1 - OFFTOPIC_SHARE) * (misrouted + TRIAGE_COST * abstained) + OFFTOPIC_SHARE * off-topic routed``,

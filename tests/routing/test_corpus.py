@@ -8,14 +8,28 @@ from pathlib import Path
 import pytest
 
 from community.routing.corpus import SEED_FEEDBACK, SEED_OFFTOPIC, load_seed
-from community.routing.corpus.generate import write_corpus
+from community.routing.corpus.generate import dedupe_key, write_corpus
 from community.routing.teams import TEAMS
 
 
-def test_every_team_has_80_to_120_examples() -> None:
-    counts = Counter(r.team for r in load_seed())
-    assert set(counts) == set(TEAMS)
-    assert all(80 <= n <= 120 for n in counts.values()), counts
+def test_at_least_1500_rows_labelled_with_the_nine_teams_and_balanced() -> None:
+    rows = load_seed()
+    assert SEED_FEEDBACK.parent.name == "data" and SEED_FEEDBACK.name == "feedback_seed.csv"
+    assert len(rows) >= 1500
+    counts = Counter(r.team for r in rows)
+    assert set(counts) == set(TEAMS) and len(TEAMS) == 9
+    assert all(160 <= n <= 180 for n in counts.values()), counts
+
+
+def test_no_duplicates_and_varied_lengths() -> None:
+    rows = load_seed()
+    texts = [r.text for r in rows]
+    assert len(set(texts)) == len(texts), "duplicate texts would leak across the split"
+    assert len({dedupe_key(t) for t in texts}) == len(texts), "near-duplicates differing in case or ending"
+    lengths = sorted(len(t) for t in texts)
+    assert lengths[0] <= 8 and lengths[-1] >= 100  # one-word notes and whole stories
+    mixed = [r.text for r in rows if r.lang == "mixed"]
+    assert any("CarPlay连接断开" in t for t in mixed)
 
 
 def test_about_two_thirds_chinese() -> None:

@@ -1,4 +1,8 @@
-"""The seed corpus the project ships (written for Cocreate; see ``generate.py``) and its fixed split."""
+"""The seed corpus the project ships (written for Cocreate; see ``generate.py``) and its fixed split.
+
+The files are ``data/feedback_seed.csv`` (text,team,lang) and ``data/feedback_offtopic.csv`` (text,lang)
+at the repository's root; regenerate them with ``python -m community.routing.corpus.generate``.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ from sklearn.model_selection import train_test_split
 
 from community.routing.teams import TEAMS
 
-SEED_FEEDBACK = Path(__file__).with_name("seed_feedback.csv")
-SEED_OFFTOPIC = Path(__file__).with_name("seed_offtopic.csv")
+DATA_DIR = Path(__file__).resolve().parents[3] / "data"
+SEED_FEEDBACK = DATA_DIR / "feedback_seed.csv"
+SEED_OFFTOPIC = DATA_DIR / "feedback_offtopic.csv"
 SPLIT_SEED = 7
 HELDOUT_SHARE = 0.2
 

@@ -4,11 +4,11 @@ Each frame is used about twice, filled from the slot lists and wrapped in a gree
 remark, so that phrasing varies while staying believable. Output (UTF-8 CSV, fixed seed, so
 re-running reproduces the committed files byte for byte):
 
-- ``seed_feedback.csv``: columns ``text,team,lang`` with ``lang`` in {zh, en, mixed};
-  ``PER_TEAM`` rows per team (about 2/3 Chinese or mixed, 1/3 English).
-- ``seed_offtopic.csv``: columns ``text,lang``: text that fits no team (threshold validation only).
+- ``feedback_seed.csv``: columns ``text,team,lang`` with ``lang`` in {zh, en, mixed};
+  ``PER_TEAM`` rows per team (about 2/3 Chinese or mixed, 1/3 English): 1,512 rows.
+- ``feedback_offtopic.csv``: columns ``text,lang``: text that fits no team (threshold validation only).
 
-Usage: ``python -m community.routing.corpus.generate [--out DIR]``.
+Usage: ``python -m community.routing.corpus.generate [--out DIR]`` (default: the repository's ``data/``).
 """
 
 from __future__ import annotations
@@ -17,14 +17,16 @@ import argparse
 import csv
 import random
 import string
+import unicodedata
 from pathlib import Path
 
+from community.routing.corpus import SEED_FEEDBACK, SEED_OFFTOPIC
 from community.routing.corpus.frames import FRAMES, OFFTOPIC, SLOTS_EN, SLOTS_ZH
 from community.routing.teams import TEAMS
 
 SEED = 20240914  # the Lijiang council session, 14 Sep
 #: Rows per team and language; zh + mixed is 2/3 of the total.
-PER_TEAM = {"zh": 58, "mixed": 10, "en": 34}
+PER_TEAM = {"zh": 94, "mixed": 22, "en": 52}
 
 _PREFIX_ZH = ["", "", "", "你好，", "您好，", "客服你好，", "我是{city}的{model}车主，", "{model}车主反馈：",
               "反馈一个问题：", "老车主说两句，", "再次反馈，"]
@@ -72,6 +74,17 @@ def _decorate(frame: str, lang: str, rng: random.Random) -> str:
     return text + rng.choice(suffixes)
 
 
+def dedupe_key(text: str) -> str:
+    """What makes two rows the same text: case and trailing punctuation/emoji do not count.
+
+    Rows differing only there would sit on both sides of the train/test split.
+    """
+    text = text.casefold().strip()
+    while text and unicodedata.category(text[-1])[0] not in "LN":
+        text = text[:-1]
+    return text
+
+
 def generate_feedback(rng: random.Random) -> list[tuple[str, str, str]]:
     """Return ``(text, team, lang)`` rows: ``sum(PER_TEAM.values())`` distinct texts for each team."""
     rows: list[tuple[str, str, str]] = []
@@ -84,8 +97,8 @@ def generate_feedback(rng: random.Random) -> list[tuple[str, str, str]]:
             made = 0
             for attempt in range(count * 50):
                 text = _fill(_decorate(order[attempt % len(order)], lang, rng), slots, rng)
-                if text not in seen:
-                    seen.add(text)
+                if dedupe_key(text) not in seen:
+                    seen.add(dedupe_key(text))
                     rows.append((text, team, lang))
                     made += 1
                     if made == count:
@@ -96,9 +109,10 @@ def generate_feedback(rng: random.Random) -> list[tuple[str, str, str]]:
 
 
 def write_corpus(out_dir: Path) -> tuple[Path, Path]:
-    """Write ``seed_feedback.csv`` and ``seed_offtopic.csv`` into ``out_dir``; return their paths."""
+    """Write ``feedback_seed.csv`` and ``feedback_offtopic.csv`` into ``out_dir``; return their paths."""
     rng = random.Random(SEED)
-    feedback_path, offtopic_path = out_dir / "seed_feedback.csv", out_dir / "seed_offtopic.csv"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    feedback_path, offtopic_path = out_dir / SEED_FEEDBACK.name, out_dir / SEED_OFFTOPIC.name
     with feedback_path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["text", "team", "lang"])
@@ -112,7 +126,7 @@ def write_corpus(out_dir: Path) -> tuple[Path, Path]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent, help="output folder")
+    parser.add_argument("--out", type=Path, default=SEED_FEEDBACK.parent, help="output folder")
     args = parser.parse_args(argv)
     for path in write_corpus(args.out):
         print(f"wrote {path}")
