@@ -663,7 +663,8 @@ MORE_FRAMES: dict[str, dict[str, list[str]]] = {
             "门店晚上加班接待我们到九点多，讲解很细致，谢谢",
         ],
         "en": [
-            "We visited the {city} store last Saturday. The consultant spent the whole time on his phone and we had to read the spec boards ourselves",
+            "We visited the {city} store last Saturday. The consultant spent the whole time on his phone "
+            "and we had to read the spec boards ourselves",
             "The salesperson asked me to transfer the deposit to his personal account, is that allowed?",
             "Pushy sales",
             "My order page shows a different spec from what the consultant confirmed with me",
@@ -701,7 +702,8 @@ MORE_FRAMES: dict[str, dict[str, list[str]]] = {
             "提车后才发现合格证上的车架号和车上的不一致",
         ],
         "en": [
-            "On handover day I waited three hours. The delivery specialist was handling six customers at once and gave me ten minutes to inspect the car; at home I found a dent in the {part}",
+            "On handover day I waited three hours. The delivery specialist was handling six customers at "
+            "once and gave me ten minutes to inspect the car; at home I found a dent in the {part}",
             "When will my car arrive?",
             "My delivery slipped again and I have a rental car I need to return next week",
             "Order status has shown in transit for ten days",
@@ -739,7 +741,8 @@ MORE_FRAMES: dict[str, dict[str, list[str]]] = {
             "质保到期前做了检测，报告一直没给我",
         ],
         "en": [
-            "I booked a 10 am service slot in {city}, waited until noon, then was told the part was out of stock. I lost a day off work for nothing",
+            "I booked a 10 am service slot in {city}, waited until noon, then was told the part was out of "
+            "stock. I lost a day off work for nothing",
             "How much is a service?",
             "Can I move my service appointment to the weekend?",
             "The body shop took a week and the car came back with a scrape on the other side",
@@ -777,7 +780,8 @@ MORE_FRAMES: dict[str, dict[str, list[str]]] = {
             "换了新的家充桩以后还是充一会儿就停",
         ],
         "en": [
-            "Last night at the highway station near {city} only one of four chargers worked, I queued forty minutes and then got a communication error",
+            "Last night at the highway station near {city} only one of four chargers worked, I queued forty "
+            "minutes and then got a communication error",
             "Won't charge",
             "My home charger shows offline in the app",
             "I paid at the charger but it never started and I wasn't refunded",
@@ -815,7 +819,8 @@ MORE_FRAMES: dict[str, dict[str, list[str]]] = {
             "能不能在app里设置儿童锁？",
         ],
         "en": [
-            "An update was pushed last night, I installed it in my garage and it failed at 60%. This morning the screen was stuck on a spinner and the app said the car was offline",
+            "An update was pushed last night, I installed it in my garage and it failed at 60%. This "
+            "morning the screen was stuck on a spinner and the app said the car was offline",
             "App keeps crashing",
             "After changing phones I can't pair the phone key again",
             "Honk-to-find in the app does nothing",
@@ -853,7 +858,8 @@ MORE_FRAMES: dict[str, dict[str, list[str]]] = {
             "停车场里自动泊车对着柱子一直倒，吓得我赶紧踩刹车",
         ],
         "en": [
-            "I used highway navigation assist for 200 km this weekend. Mostly fine, but when a truck cut in it did nothing and I had to brake myself",
+            "I used highway navigation assist for 200 km this weekend. Mostly fine, but when a truck cut in "
+            "it did nothing and I had to brake myself",
             "Autopilot keeps bailing out",
             "Adaptive cruise rolls back on hills in stop-and-go traffic",
             "The indicator goes on for an automatic lane change but the car never moves over",
@@ -891,7 +897,8 @@ MORE_FRAMES: dict[str, dict[str, list[str]]] = {
             "空调一开就有一股霉味",
         ],
         "en": [
-            "Three months in, every cold morning there is a squeak under the steering wheel that disappears after ten minutes. The workshop says it's fine but my video clearly has the noise",
+            "Three months in, every cold morning there is a squeak under the steering wheel that disappears "
+            "after ten minutes. The workshop says it's fine but my video clearly has the noise",
             "Oil leak",
             "Water leak",
             "Amber warning light stays on",
@@ -929,7 +936,8 @@ MORE_FRAMES: dict[str, dict[str, list[str]]] = {
             "金融专员解释得很清楚，贷款当天就批了，谢谢",
         ],
         "en": [
-            "My subsidised loan contract says an interest rate over a point higher than the flyer; the finance specialist says the flyer is old. Can you honour the advertised rate?",
+            "My subsidised loan contract says an interest rate over a point higher than the flyer; the "
+            "finance specialist says the flyer is old. Can you honour the advertised rate?",
             "Is my loan approved yet?",
             "When does my insurance start?",
             "The e-contract for my car loan never reached my inbox",
@@ -967,7 +975,8 @@ MORE_FRAMES: dict[str, dict[str, list[str]]] = {
             "活动组织得很用心，孩子玩得很开心，谢谢社区团队",
         ],
         "en": [
-            "The owner meetup in {city} last weekend was overcrowded: half an hour to check in and not enough refreshments. Please cap numbers or run two sessions",
+            "The owner meetup in {city} last weekend was overcrowded: half an hour to check in and not "
+            "enough refreshments. Please cap numbers or run two sessions",
             "When does registration open?",
             "Points not credited",
             "Where can I see the result of the proposal vote that just closed?",
