@@ -1,0 +1,125 @@
+"""Feedback-router benchmark against issue 3's targets, on held-out data only. Prints figures, not pass/fail.
+
+    nice -n 10 python bench/routing.py [--datasets PATH] [--only NAME ...] [--skip-speed]
+
+Public sets are read from ../shared/datasets (or --datasets / $COCREATE_DATASETS), never copied:
+- ccf2018-car-subjects: unique single-subject comments, stratified 80/20 -> macro-F1 (target >= 0.92) and
+  precision when only the most confident 80 % is routed (target >= 0.98);
+- dataclue-cic: train.json -> dev.json (both noisy) -> macro-F1 (target >= 0.75);
+- banking77: stratified 80/20 of train.csv -> accuracy, macro-F1 (no target; the paper reports ~93-94 %);
+- clinc150: train -> val -> in-scope accuracy (target >= 0.92) and out-of-scope recall at the router's
+  threshold (share of oos_val abstained, target >= 0.5). In-scope accuracy is given two ways: of the top
+  label, and "routed right" (abstaining on an in-scope query counts wrong: Larson et al.'s definition);
+- speed: latency of one prediction with the production router (seed corpus; target < 2 ms) and the fit
+  time on the 10k CIC training texts in this single process (target < 30 s on one core).
+Also the seed corpus's own 80/20 figures. Each benchmark trains a fresh Router (the production recipe).
+Several minutes of one core: run it with ``nice``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: make `community` importable
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # "one core": no BLAS threads behind our back
+
+from community.routing.corpus import load_offtopic, load_seed  # noqa: E402
+from community.routing.datasets import PUBLIC, Benchmark, datasets_root, seed_benchmark  # noqa: E402
+from community.routing.evaluate import metrics_of  # noqa: E402
+from community.routing.model import DEFAULT_THRESHOLD, Router  # noqa: E402
+from community.routing.report import coverage_precision  # noqa: E402
+from community.routing.train import train_router  # noqa: E402
+
+SINGLE_CALLS = 500
+
+
+def _met(value: float, target: float, above: bool = True) -> str:
+    ok = value >= target if above else value < target
+    return f"target {'>=' if above else '<'} {target:g}: {'met' if ok else 'NOT met'}"
+
+
+def run(bench: Benchmark, threshold: float) -> tuple[dict, Router, float, list]:
+    started = time.perf_counter()
+    router = Router.train(bench.train_texts, bench.train_labels, threshold=threshold)
+    fit = time.perf_counter() - started
+    preds = router.predict(bench.test_texts)
+    metrics = metrics_of(preds, bench.test_labels, router.predict(bench.outside))
+    return metrics, router, fit, preds
+
+
+def latency(router: Router, texts: list[str]) -> tuple[float, float]:
+    """(p50, p99) in ms of ``router.predict([text])``, one text per call."""
+    router.predict(texts[:20])  # warm-up outside the timed part
+    times = []
+    for i in range(SINGLE_CALLS):
+        started = time.perf_counter()
+        router.predict([texts[i % len(texts)]])
+        times.append(1000 * (time.perf_counter() - started))
+    return float(np.percentile(times, 50)), float(np.percentile(times, 99))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", help="folder of the public datasets")
+    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    parser.add_argument("--only", nargs="*", help="benchmarks to run (seed, ccf2018-car-subjects, dataclue-cic, "
+                        "banking77, clinc150)")
+    parser.add_argument("--skip-speed", action="store_true")
+    args = parser.parse_args()
+    root = datasets_root(args.datasets)
+    wanted = set(args.only or ["seed", *PUBLIC])
+    print(f"threshold {args.threshold:.2f}; datasets under {root}")
+    if "seed" in wanted:
+        m, _, fit, _ = run(seed_benchmark(), args.threshold)
+        print(f"seed corpus (80/20, {m['n_test']} test): accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}, "
+              f"off-topic abstained {m['outside_abstain_rate']:.3f}; fit {fit:.1f} s")
+    cic_fit = None
+    for name, loader in PUBLIC.items():
+        if name not in wanted:
+            continue
+        if not (root / name).is_dir():
+            print(f"{name}: skipped, no folder under {root}")
+            continue
+        bench = loader(root)
+        m, router, fit, preds = run(bench, args.threshold)
+        head = (f"{name} ({bench.note}; {len(bench.train_texts)} train, {m['n_test']} test, "
+                f"{len(router.classes)} labels)")
+        print(f"{head}: accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}, fit {fit:.1f} s")
+        if name == "ccf2018-car-subjects":
+            print(f"  macro-F1 {m['macro_f1']:.3f}  ({_met(m['macro_f1'], 0.92)})")
+            right = [bool(p.top3) and p.top3[0][0] == y for p, y in zip(preds, bench.test_labels, strict=True)]
+            for c, p, cut in coverage_precision([p.confidence for p in preds], right):
+                extra = f"  ({_met(p, 0.98)})" if c == 0.8 else ""
+                print(f"  precision at {100 * c:.0f} % coverage: {p:.3f} (confidence >= {cut:.2f}){extra}")
+        elif name == "dataclue-cic":
+            cic_fit = fit
+            print(f"  macro-F1 {m['macro_f1']:.3f}  ({_met(m['macro_f1'], 0.75)})")
+        elif name == "clinc150":
+            print(f"  in-scope accuracy (top label) {m['accuracy']:.3f}  ({_met(m['accuracy'], 0.92)})")
+            print(f"  in-scope routed right (abstaining counts wrong) {m['routed_accuracy']:.3f}; "
+                  f"in-scope abstained {m['abstain_rate']:.3f}")
+            print(f"  out-of-scope recall at threshold {args.threshold:.2f}: {m['outside_abstain_rate']:.3f}  "
+                  f"({_met(m['outside_abstain_rate'], 0.5)})")
+    if args.skip_speed:
+        return
+    router = train_router(threshold=args.threshold)
+    p50, p99 = latency(router, [r.text for r in load_seed()] + load_offtopic())
+    print(f"one prediction (production seed router): p50 {p50:.2f} ms, p99 {p99:.2f} ms  ({_met(p50, 2.0, False)})")
+    if cic_fit is None and (root / "dataclue-cic").is_dir():
+        bench = PUBLIC["dataclue-cic"](root)
+        started = time.perf_counter()
+        Router.train(bench.train_texts, bench.train_labels, threshold=args.threshold)
+        cic_fit = time.perf_counter() - started
+    if cic_fit is not None:
+        print(f"training on 10k texts (CIC train, 118 labels, one process): {cic_fit:.1f} s  "
+              f"({_met(cic_fit, 30.0, False)})")
+
+
+if __name__ == "__main__":
+    main()
