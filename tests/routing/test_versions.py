@@ -129,6 +129,15 @@ def test_train_no_activate_leaves_the_active_version(app, runner, monkeypatch) -
     assert len(router_versions.list_versions()) == 2 and "flask routing activate" in result.output
 
 
+def test_train_if_missing_on_a_fresh_machine_trains_and_activates(app, runner, monkeypatch) -> None:
+    rows = [SeedRow(t, team, "zh") for t, team in pairs()]
+    monkeypatch.setattr("community.routing.train.load_seed", lambda: rows)
+    assert router_versions.active_version() is None
+    result = runner.invoke(args=["routing", "train", "--if-missing"])
+    assert result.exit_code == 0, result.output
+    assert router_versions.has_usable_active()
+
+
 def test_train_if_missing_retrains_when_the_active_version_is_broken(app, runner, monkeypatch) -> None:
     rows = [SeedRow(t, team, "zh") for t, team in pairs()]
     monkeypatch.setattr("community.routing.train.load_seed", lambda: rows)
