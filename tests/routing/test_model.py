@@ -141,3 +141,24 @@ def test_vectorizer_serves_cosine_similarity() -> None:
         assert sparse.issparse(matrix) and matrix.shape[0] == 3
         sim = cosine_similarity(matrix)
         assert sim[0, 1] > sim[0, 2] + 0.2  # a near-duplicate proposal stands out from an unrelated one
+
+
+@pytest.mark.parametrize("use_jieba", [False, True])
+def test_fast_probabilities_equal_scikit_learns(seed_split, use_jieba) -> None:
+    """Router.predict's quick path must give exactly what the pipeline's predict_proba gives."""
+    from community.routing.model import fast_predict_proba
+
+    train, heldout = seed_split
+    router = Router.train([r.text for r in train[:300]], [r.team for r in train[:300]], use_jieba=use_jieba)
+    docs = [r.text for r in heldout] + ["CarPlay连接断开", "漏", "ok"]
+    assert np.allclose(fast_predict_proba(router.pipeline, docs), router.pipeline.predict_proba(docs), atol=1e-12)
+
+
+def test_fast_probabilities_of_a_two_team_router() -> None:
+    from community.routing.model import fast_predict_proba
+
+    router = Router.train(["充电桩坏了", "充电很慢", "超充站排队", "漏水", "异响", "天窗漏水"],
+                          ["charging"] * 3 + ["vehicle_quality"] * 3)
+    docs = ["充电", "漏水了", "wallbox"]
+    fast = fast_predict_proba(router.pipeline, docs)
+    assert fast.shape == (3, 2) and np.allclose(fast, router.pipeline.predict_proba(docs), atol=1e-12)
