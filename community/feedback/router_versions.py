@@ -52,7 +52,7 @@ def list_versions() -> list[VersionRow]:
     rows = [VersionRow(i.version, versions.summary(i.metadata), i.metadata, i.error, i.version == active)
             for i in infos]
     if active and all(i.version != active for i in infos):
-        rows.insert(0, VersionRow(active, versions.summary({}), {}, "missing", True))
+        rows.insert(0, VersionRow(active, versions.summary({}), {}, f"no folder under {models_root()}", True))
     return rows
 
 

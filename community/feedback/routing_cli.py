@@ -39,14 +39,11 @@ def train(if_missing: bool, activate: bool) -> None:
 @routing_cli.cli.command("versions")
 def versions() -> None:
     """List the model versions, newest first; * marks the active one."""
-    from community.routing.versions import describe, list_versions
+    from community.routing.versions import VersionInfo, describe
 
-    active = router_versions.active_version()
-    infos = list_versions(router_versions.models_root())
-    lines = describe(infos, active)
-    if active and all(i.version != active for i in infos):
-        lines.insert(0, f"* {active}  missing: no folder under {router_versions.models_root()} (feedback goes to "
-                        "triage)")
+    rows = router_versions.list_versions()
+    active = next((r.version for r in rows if r.is_active), None)
+    lines = describe([VersionInfo(r.version, r.metadata, r.error) for r in rows], active)
     click.echo("\n".join(lines) if lines else f"no versions under {router_versions.models_root()}")
 
 

@@ -265,3 +265,10 @@ def test_activation_needs_the_csrf_token(make_app) -> None:
         resp = client.post("/feedback/router/activate", data={"version": version})
         assert resp.status_code == 400
         assert router_versions.active_version() == other
+
+
+def test_versions_names_a_missing_active_version(app, runner) -> None:
+    version = install(app)
+    shutil.rmtree(router_versions.models_root() / version)
+    first = runner.invoke(args=["routing", "versions"]).output.splitlines()[0]
+    assert first.startswith(f"* {version}  unreadable: no folder under")
