@@ -1,7 +1,7 @@
 """router_activations: which feedback-router model version serves (latest row), with its history
 
 Revision ID: d0ecaaf492db
-Revises: 88e65eb78d3e
+Revises: f6cbb112eca1
 Create Date: 2026-11-30 11:04:14.757558
 
 """
@@ -12,7 +12,7 @@ import community.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = 'd0ecaaf492db'
-down_revision = '88e65eb78d3e'
+down_revision = 'f6cbb112eca1'
 branch_labels = None
 depends_on = None
 
