@@ -100,6 +100,10 @@ def make_app(database_url, tmp_path):
     if made:
         with made[0].app_context():
             _empty_tables()
+    # Every app has its own engine and pool: close them all, or a PostgreSQL run holds ~45 idle
+    # connections and two runs at once exhaust the server's max_connections.
+    for app in made:
+        with app.app_context():
             db.engine.dispose()
 
 
