@@ -56,6 +56,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Gone(Conflict):
+    """The action's moment has passed for good (a campaign that has closed or was cancelled): 410."""
+
+    status = 410
+    code = "gone"
+
+
 def wants_json() -> bool:
     """True for API paths and clients that prefer JSON over HTML."""
     if request.path.startswith("/api/"):

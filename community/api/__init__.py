@@ -44,7 +44,17 @@ def rate_key() -> str:
 
 
 def init_api(app) -> None:
-    from community.api import feedback, me, moderation, notifications, proposals, public, timeline, tokens_views
+    from community.api import (
+        campaigns,
+        feedback,
+        me,
+        moderation,
+        notifications,
+        proposals,
+        public,
+        timeline,
+        tokens_views,
+    )
     from community.extensions import csrf, limiter
 
     app.config.setdefault("API_RATE_LIMIT", "300 per minute")
@@ -62,7 +72,7 @@ def init_api(app) -> None:
     )
     api.init_app(app)
     api.register_converter(IdConverter, lambda conv: {"type": "integer", "minimum": 0, "maximum": conv.max})
-    for module in (proposals, timeline, me, notifications, feedback, public, moderation):
+    for module in (proposals, timeline, me, notifications, feedback, public, moderation, campaigns):
         csrf.exempt(module.blp)
         limiter.limit(lambda: app.config["API_RATE_LIMIT"], key_func=rate_key)(module.blp)
         api.register_blueprint(module.blp, url_prefix=PREFIX + module.URL_PREFIX)

@@ -62,6 +62,8 @@ class Campaign(db.Model):
     # Claimed by a conditional UPDATE before the milestone is written: what makes "exactly once" hold.
     opened_noted_at = db.Column(UTCDateTime)
     closed_noted_at = db.Column(UTCDateTime)
+    # Claimed the same way before the "closes within 48 hours" notice goes to the proposal's followers.
+    closing_noted_at = db.Column(UTCDateTime)
     final_count = db.Column(db.Integer)
     created_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)

@@ -14,10 +14,11 @@ from sqlalchemy.exc import IntegrityError
 
 from community.campaigns.eligibility import ineligibility_reasons
 from community.campaigns.models import Campaign, Pledge
-from community.campaigns.service import can_pledge, open_clause, refusal
+from community.campaigns.service import can_pledge, open_clause, refused
 from community.dbtypes import utcnow
-from community.errors import Conflict, NotFound, PermissionDenied
+from community.errors import Conflict, Gone, NotFound, PermissionDenied
 from community.extensions import db
+from community.notifications import service as notifications
 
 
 def _fail(err: Exception):
@@ -37,7 +38,8 @@ def pledge(user, campaign: Campaign, vehicle_id: int, now: datetime | None = Non
     """Pledge ``vehicle_id`` (one of ``user``'s cars) in ``campaign``; commits, or writes nothing.
 
     Raises PermissionDenied (not a verified owner; vehicle not eligible, with every reason),
-    NotFound (not the user's vehicle), Conflict (not open at ``now``, already pledged, cap reached).
+    NotFound (not the user's vehicle), Conflict (not open yet, already pledged, cap reached), Gone (closed
+    or cancelled at ``now``). The pledger follows the proposal from then on, as a voter does.
     """
     now = now or utcnow()
     if not can_pledge(user):
@@ -45,9 +47,9 @@ def pledge(user, campaign: Campaign, vehicle_id: int, now: datetime | None = Non
     vehicle = next((v for v in user.vehicles if v.id == vehicle_id), None)
     if vehicle is None:
         raise NotFound(_("No such vehicle among yours."))
-    why = refusal(campaign, now)
-    if why:
-        raise Conflict(why)
+    err = refused(campaign, now)
+    if err:
+        raise err
     reasons = ineligibility_reasons(campaign, vehicle)
     if reasons:
         raise PermissionDenied(_("This vehicle cannot pledge: %(reasons)s.", reasons="; ".join(reasons)))
@@ -60,8 +62,9 @@ def pledge(user, campaign: Campaign, vehicle_id: int, now: datetime | None = Non
     if bumped != 1:
         db.session.rollback()
         db.session.refresh(campaign)
-        raise Conflict(refusal(campaign, now)
-                       or _("This campaign is full: all %(n)d places are taken.", n=campaign.cap or 0))
+        raise (refused(campaign, now)
+               or Conflict(_("This campaign is full: all %(n)d places are taken.", n=campaign.cap or 0)))
+    notifications.follow(user, campaign.proposal_id)
     row = Pledge(campaign_id=campaign.id, vehicle_id=vehicle.id, user_id=user.id, status="active",
                  model=vehicle.model, model_year=vehicle.model_year, masked_vin=vehicle.masked_vin, created_at=now)
     db.session.add(row)
@@ -84,16 +87,16 @@ def get_own_pledge(user, pledge_id: int) -> Pledge:
 def cancel_pledge(user, pledge_id: int, now: datetime | None = None) -> Pledge:
     """Cancel one's own active pledge while the campaign is open; commits, or writes nothing.
 
-    Raises NotFound (not the user's), Conflict (already cancelled; campaign closed or cancelled at ``now``).
+    Raises NotFound (not the user's), Conflict (already cancelled), Gone (campaign closed or cancelled at ``now``).
     """
     now = now or utcnow()
     found = get_own_pledge(user, pledge_id)
     campaign = found.campaign
     if not found.is_active:
         raise Conflict(_("This pledge is already cancelled."))
-    why = refusal(campaign, now)
-    if why:
-        raise Conflict(_("%(why)s Pledges can no longer be cancelled.", why=why))
+    err = refused(campaign, now)
+    if err:
+        raise type(err)(_("%(why)s Pledges can no longer be cancelled.", why=err.message))
     changed = db.session.execute(update(Pledge).where(Pledge.id == found.id, Pledge.status == "active")
                                  .values(status="cancelled", cancelled_at=now)).rowcount
     if changed != 1:
@@ -101,7 +104,7 @@ def cancel_pledge(user, pledge_id: int, now: datetime | None = None) -> Pledge:
     lowered = db.session.execute(update(Campaign).where(Campaign.id == campaign.id, *open_clause(now))
                                  .values(pledge_count=Campaign.pledge_count - 1)).rowcount
     if lowered != 1:
-        _fail(Conflict(_("This campaign has closed. Pledges can no longer be cancelled.")))
+        _fail(Gone(_("This campaign has closed. Pledges can no longer be cancelled.")))
     db.session.commit()
     db.session.refresh(found)
     return found

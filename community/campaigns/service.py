@@ -17,8 +17,9 @@ from sqlalchemy import or_, select, update
 from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS
 from community.audit import service as audit
 from community.campaigns.models import Campaign
+from community.campaigns.reminders import remind_closing
 from community.dbtypes import utcnow
-from community.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from community.errors import Conflict, DomainError, Gone, NotFound, PermissionDenied, ValidationError
 from community.extensions import db
 from community.proposals import service as proposals
 from community.text import render_markdown
@@ -86,6 +87,15 @@ def refusal(campaign: Campaign, now: datetime) -> str | None:
     }.get(status, _("This campaign has closed."))
 
 
+def refused(campaign: Campaign, now: datetime) -> DomainError | None:
+    """The error for a campaign that takes no pledges at ``now``: Gone (410) once it has closed or was
+    cancelled, Conflict (409) before it opens or while a draft; None while open. The message is ``refusal``'s."""
+    why = refusal(campaign, now)
+    if why is None:
+        return None
+    return (Gone if campaign.status_at(now) in ("succeeded", "failed", "cancelled") else Conflict)(why)
+
+
 # ---- reading ----
 
 def get_campaign(campaign_id: int, viewer=None) -> Campaign:
@@ -105,12 +115,18 @@ def _listed(viewer):
     return q
 
 
-def list_campaigns(viewer=None, after: list | None = None, limit: int = PER_PAGE) -> tuple[list[Campaign], list | None]:
-    """One page of campaigns, newest window first, keyset-paged by (opens_at, id).
+def list_campaigns(viewer=None, after: list | None = None, limit: int = PER_PAGE, proposal_id: int | None = None,
+                   open_at: datetime | None = None) -> tuple[list[Campaign], list | None]:
+    """One page of campaigns, newest window first, keyset-paged by (opens_at, id); optionally only one
+    proposal's, and only those open at ``open_at``.
 
     Returns (campaigns, next_cursor) where next_cursor is [opens_at iso, id] or None.
     """
     q = _listed(viewer)
+    if proposal_id is not None:
+        q = q.filter(Campaign.proposal_id == proposal_id)
+    if open_at is not None:
+        q = q.filter(*open_clause(open_at))
     if after and len(after) == 2:
         try:
             at, last_id = datetime.fromisoformat(after[0]), int(after[1])
@@ -365,9 +381,11 @@ def sync_milestones(campaign: Campaign, now: datetime | None = None) -> list[str
 
 
 def close_due(now: datetime | None = None) -> list[tuple[int, list[str]]]:
-    """Write every due opened/closed milestone. Idempotent (cron-able): a second run writes nothing.
+    """Write every due opened/closed milestone and send every due "closes within 48 hours" notice
+    (``reminders.remind_closing``). Idempotent (cron-able): a second run writes nothing.
 
-    Returns [(campaign_id, kinds written)] for the campaigns where something was written.
+    Returns [(campaign_id, kinds written)] for the campaigns where something was written
+    (``campaign_opened``, ``campaign_closing``, ``campaign_closed``).
     """
     now = now or utcnow()
     due = db.session.scalars(
@@ -380,7 +398,10 @@ def close_due(now: datetime | None = None) -> list[tuple[int, list[str]]]:
         kinds = sync_milestones(db.session.get(Campaign, campaign_id), now)
         if kinds:
             done.append((campaign_id, kinds))
-    return done
+    written = dict(done)
+    for campaign_id in remind_closing(now):  # never with campaign_closed: one needs the window open, one closed
+        written.setdefault(campaign_id, []).append("campaign_closing")
+    return sorted(written.items())
 
 
 def record_export(campaign: Campaign, actor) -> None:

@@ -75,7 +75,7 @@ def test_the_server_refuses_after_close_whatever_the_page_showed(client, auth, a
     auth.login(owner)
     resp = client.post(f"/campaigns/{c.id}/pledge", data={"vehicle_id": owner.vehicles[0].id},
                        headers={"Accept": "application/json"})
-    assert resp.status_code == 409
+    assert resp.status_code == 410 and resp.json["error"]["code"] == "gone"
     assert resp.json["error"]["message"] == "This campaign has closed."
     assert Pledge.query.count() == 0
 
