@@ -1,19 +1,24 @@
-"""/api/v1 crowdfunding: campaigns (list, detail), my eligibility per vehicle, pledge, cancel, my pledges.
+"""/api/v1 crowdfunding: campaigns (list, detail), my eligibility per vehicle, pledge, cancel, my pledges;
+for moderators: create, publish and cancel a campaign.
 
 Every rule is ``community.campaigns``': the window, eligibility and its reasons, one pledge per vehicle,
 the cap. Refusals keep the web's messages; statuses: 403 not a verified owner or an ineligible car,
 404 not yours / not there, 409 not open yet / already pledged / full, 410 closed or cancelled.
 """
+from datetime import UTC, date, datetime
+
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS
 from community.api.auth import requires
 from community.api.schemas import CursorArgs, ErrorSchema
 from community.campaigns import pledges, service
 from community.campaigns.eligibility import describe_rule
 from community.campaigns.models import STATUS_LABELS
 from community.dbtypes import utcnow
+from community.proposals.service import get_visible
 from community.util import MAX_ID, decode_cursor, encode_cursor
 
 URL_PREFIX = ""
@@ -90,6 +95,35 @@ class EligibilitySchema(Schema):
     can_pledge = fields.Boolean(required=True, metadata={"description": "The caller is a verified owner."})
     status = fields.String(required=True, metadata={"description": "The campaign's status now."})
     vehicles = fields.List(fields.Nested(VehicleStandingSchema), required=True)
+
+
+class CampaignInSchema(Schema):
+    title_zh = fields.String(load_default="", validate=validate.Length(max=120))
+    title_en = fields.String(load_default="", validate=validate.Length(max=120),
+                             metadata={"description": "A title in Chinese, English or both."})
+    description_zh = fields.String(load_default="", validate=validate.Length(max=20000),
+                                   metadata={"description": "Markdown."})
+    description_en = fields.String(load_default="", validate=validate.Length(max=20000))
+    price_cny = fields.String(required=True, validate=validate.Length(1, 20),
+                              metadata={"description": "Per vehicle, e.g. \"12800.00\" (at most two decimals)."})
+    target = fields.Integer(required=True, validate=validate.Range(1, MAX_ID))
+    cap = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, MAX_ID))
+    opens_at = fields.AwareDateTime(required=True, validate=validate.Range(datetime(2000, 1, 1, tzinfo=UTC),
+                                                                            datetime(2100, 1, 1, tzinfo=UTC)),
+                                    metadata={"description": "When pledging opens (any offset)."})
+    closes_on = fields.Date(required=True, validate=validate.Range(date(2000, 1, 1), date(2099, 12, 31)),
+                            metadata={"description": "The last day, Asia/Shanghai, inclusive to 23:59:59."})
+    models = fields.List(fields.String(validate=validate.OneOf(list(MODELS))), load_default=list)
+    model_years = fields.List(fields.Integer(validate=validate.OneOf(list(MODEL_YEARS))), load_default=list)
+    hardware_required = fields.List(fields.String(validate=validate.OneOf(list(HARDWARE))), load_default=list)
+    hardware_excluded = fields.List(fields.String(validate=validate.OneOf(list(HARDWARE))), load_default=list)
+    verified_only = fields.Boolean(load_default=True)
+    publish = fields.Boolean(load_default=False, metadata={"description": "Publish now; otherwise a draft."})
+
+
+class CancelCampaignSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(max=500),
+                           metadata={"description": "Public: shown on the campaign and the proposal's timeline."})
 
 
 class PledgeInSchema(Schema):
@@ -175,3 +209,42 @@ def cancel_pledge(pledge_id):
 def my_pledges():
     """The caller's pledges, active and cancelled, newest first."""
     return pledges.pledges_of(current_user)
+
+
+# ---- moderators ----
+
+@blp.route("/proposals/<int:proposal_id>/campaigns", methods=["POST"])
+@requires("write")
+@blp.arguments(CampaignInSchema)
+@blp.response(201, CampaignSchema)
+@_errors(401, 403, 404, 409, 422)
+def create_campaign(data, proposal_id):
+    """Create a campaign on an accepted proposal (moderators); a draft unless ``publish``."""
+    proposal = get_visible(proposal_id)
+    local_opening = data["opens_at"].astimezone(service.CAMPAIGN_ZONE).replace(tzinfo=None)
+    opens_at, closes_at = service.window_from_local(local_opening, data["closes_on"])
+    fields_ = {k: data[k] for k in ("title_zh", "title_en", "description_zh", "description_en", "price_cny",
+                                    "target", "cap", "models", "model_years", "hardware_required",
+                                    "hardware_excluded", "verified_only")}
+    return service.create_campaign(current_user, proposal,
+                                   service.CampaignInput(**fields_, opens_at=opens_at, closes_at=closes_at),
+                                   publish=data["publish"])
+
+
+@blp.route("/campaigns/<int:campaign_id>/publish", methods=["POST"])
+@requires("write")
+@blp.response(200, CampaignSchema)
+@_errors(401, 403, 404, 409)
+def publish_campaign(campaign_id):
+    """Publish a draft (moderators): 409 when already published, cancelled or closed."""
+    return service.publish(service.get_campaign(campaign_id, current_user), current_user)
+
+
+@blp.route("/campaigns/<int:campaign_id>/cancel", methods=["POST"])
+@requires("write")
+@blp.arguments(CancelCampaignSchema)
+@blp.response(200, CampaignSchema)
+@_errors(401, 403, 404, 409, 422)
+def cancel_campaign(data, campaign_id):
+    """Cancel a campaign before it closes, with a public reason (moderators); pledges stop counting."""
+    return service.cancel_campaign(service.get_campaign(campaign_id, current_user), current_user, data["reason"])

@@ -50,8 +50,8 @@ def test_the_closing_notice_goes_to_followers_once_across_sweeps(app, runner):
 
 def test_close_due_from_the_cli_sends_it_and_a_second_run_sends_nothing(app, runner):
     live = f.open_campaign()
-    db.session.execute(db.update(Campaign).where(Campaign.id == live.id)
-                       .values(closes_at=utcnow().replace(microsecond=0) + reminders.CLOSING_NOTICE - timedelta(hours=1)))
+    soon = utcnow().replace(microsecond=0) + reminders.CLOSING_NOTICE - timedelta(hours=1)
+    db.session.execute(db.update(Campaign).where(Campaign.id == live.id).values(closes_at=soon))
     db.session.commit()
     first = runner.invoke(args=["campaigns", "close-due"])
     assert f"campaign {live.id}: campaign_opened, campaign_closing" in first.output

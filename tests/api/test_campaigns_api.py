@@ -242,3 +242,68 @@ def test_my_pledges_lists_active_and_cancelled_newest_first(client, owner):
     f.eligible_owner()  # someone else's pledges stay out
     mine = client.get("/api/v1/me/pledges", headers=bearer(token(user, "read"))).json
     assert [(p["id"], p["status"]) for p in mine] == [(b.id, "active"), (a.id, "cancelled")]
+
+
+# ---- moderators: create, publish, cancel ----
+
+def _new_campaign(**overrides):
+    now = utcnow()
+    return {"title_en": "Seat heating retrofit", "title_zh": "座椅加热加装", "price_cny": "3,200.00", "target": 2,
+            "cap": 5, "opens_at": now.isoformat(), "closes_on": date(now.year + 1, 1, 31).isoformat(),
+            "models": ["001"], "model_years": [2024], "hardware_required": ["lidar"], **overrides}
+
+
+def test_a_moderator_creates_publishes_and_cancels_through_the_api(client, app):
+    mod = f.moderator()
+    secret = bearer(token(mod))
+    proposal = f.accepted_proposal(mod)
+    url = f"/api/v1/proposals/{proposal.id}/campaigns"
+    draft = client.post(url, headers=secret, json=_new_campaign())
+    assert draft.status_code == 201 and draft.json["status"] == "draft" and draft.json["price_cny"] == "3200.00"
+    assert draft.json["closes_at"].startswith(f"{utcnow().year + 1}-01-31T15:59:59")  # 23:59:59 in Shanghai
+    assert client.get(f"/api/v1/campaigns/{draft.json['id']}").status_code == 404  # not public yet
+    published = client.post(f"/api/v1/campaigns/{draft.json['id']}/publish", headers=secret)
+    assert published.status_code == 200 and published.json["status"] == "open"
+    refused(client.post(f"/api/v1/campaigns/{draft.json['id']}/publish", headers=secret), 409, "conflict")
+    kinds = [m["kind"] for m in client.get(f"/api/v1/proposals/{proposal.id}/timeline").json]
+    assert kinds[0] == "campaign_opened"
+    cancel = f"/api/v1/campaigns/{draft.json['id']}/cancel"
+    assert "reason" in refused(client.post(cancel, headers=secret, json={"reason": " "}), 422,
+                               "validation_failed")["fields"]
+    done = client.post(cancel, headers=secret, json={"reason": "Supplier withdrew"})
+    assert done.status_code == 200 and done.json["status"] == "cancelled"
+    assert done.json["cancel_reason"] == "Supplier withdrew"
+    refused(client.post(cancel, headers=secret, json={"reason": "again"}), 409, "conflict")
+
+
+def test_campaign_writes_are_for_moderators_with_write_tokens(client, app):
+    mod, live = f.moderator(), f.open_campaign()
+    url = f"/api/v1/proposals/{live.proposal_id}/campaigns"
+    refused(client.post(url, json=_new_campaign()), 401, "unauthorized")
+    refused(client.post(url, headers=bearer(token(mod, "read")), json=_new_campaign()), 403, "forbidden", "write")
+    owner = bearer(token(f.eligible_owner()))
+    refused(client.post(url, headers=owner, json=_new_campaign()), 403, "forbidden", "Only moderators")
+    refused(client.post(f"/api/v1/campaigns/{live.id}/cancel", headers=owner, json={"reason": "x"}), 403, "forbidden")
+    refused(client.post(f"/api/v1/campaigns/{live.id}/publish", headers=owner), 403, "forbidden")
+    refused(client.post("/api/v1/proposals/999999/campaigns", headers=bearer(token(mod)), json=_new_campaign()),
+            404, "not_found")
+    refused(client.post("/api/v1/campaigns/999999/publish", headers=bearer(token(mod))), 404, "not_found")
+
+
+def test_campaign_input_is_validated_by_the_schema_then_the_service(client, app):
+    mod = f.moderator()
+    secret = bearer(token(mod))
+    proposal = f.accepted_proposal(mod)
+    url = f"/api/v1/proposals/{proposal.id}/campaigns"
+    naive = refused(client.post(url, headers=secret, json=_new_campaign(opens_at="2030-01-01T00:00:00",
+                                                                        models=["T1000"])), 422, "validation_failed")
+    assert {"opens_at", "models"} <= set(naive["fields"])
+    rules = refused(client.post(url, headers=secret, json=_new_campaign(price_cny="12.345", cap=1)), 422,
+                    "validation_failed")
+    assert set(rules["fields"]) == {"price_cny", "cap"}
+    past = _new_campaign(opens_at="2020-01-01T00:00:00+08:00", closes_on="2020-01-31", publish=True)
+    refused(client.post(url, headers=secret, json=past), 409, "conflict", "already closed")
+    fresh = f.proposal()
+    refused(client.post(f"/api/v1/proposals/{fresh.id}/campaigns", headers=secret, json=_new_campaign()), 422,
+            "validation_failed", "accepted proposals")
+    assert client.get("/api/v1/campaigns").json["items"] == []

@@ -18,6 +18,7 @@ EXAMPLES = 10
 def write_token(app):
     user = f.owner()
     f.proposal(user)
+    f.open_campaign()  # so that campaign reads, eligibility and pledges have something to find
     _, secret = tokens.create_token(user, "fuzz", "write", None)
     return secret
 
@@ -37,3 +38,4 @@ def test_api_never_errors_and_matches_its_schema(app, write_token):
 
         check()
     assert "POST /api/v1/proposals/{proposal_id}/vote" in labels
+    assert "POST /api/v1/campaigns/{campaign_id}/pledges" in labels
