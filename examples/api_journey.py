@@ -5,10 +5,11 @@
 
 Accounts and their first tokens come from the CLI (`flask users create`, `flask tokens create`), as a
 back office would issue them; every step after that is an HTTP call to /api/v1 with a bearer token:
-add a car, a moderator verifies it, post and vote, follow, pledge to the open crowdfunding when
-there is one, submit feedback that the router sends to a team, an agent answers, read the timeline
-and the notifications. Each step prints the status and what the owner would see. Exits 1 on the
-first unexpected answer. tests/api/test_journey.py runs it as part of the suite.
+add a car, a moderator verifies it, post and vote, the moderator accepts the proposal and opens a
+crowdfunding for it, the owner checks which of their cars may pledge and pledges, submit feedback that
+the router sends to a team, read the timeline and the notifications. Each step prints the status and
+what the owner would see. Exits 1 on the first unexpected answer. tests/api/test_journey.py runs it as part
+of the suite.
 """
 from __future__ import annotations
 
@@ -68,7 +69,10 @@ class Journey:
         self.call("POST", f"/proposals/{idea['id']}/milestones", mod, 201,
                   {"kind": "commitment", "text_en": "We will add USB-C in the next facelift"})
 
-        campaign = self._pledge_if_open(owner)
+        self.call("POST", f"/proposals/{idea['id']}/status", mod, 200,
+                  {"status": "accepted", "text_zh": "立项", "text_en": "Approved: it goes ahead"})
+        self._open_crowdfunding(mod, idea["id"])
+        campaign = self._pledge(owner, car["id"])
 
         sent = self.call("POST", "/feedback", owner, 201, {"text": "家充桩安装师傅迟迟没有上门，App 里也看不到进度",
                                                            "channel": "app", "vehicle_id": car["id"]})
@@ -82,20 +86,30 @@ class Journey:
         return {"proposal": idea["id"], "feedback": sent["id"], "campaign": campaign, "unread": inbox["unread"],
                 "timeline": [m["kind"] for m in timeline]}
 
-    def _pledge_if_open(self, owner: str):
-        paths = self.call("GET", "/openapi.json", None, 200)["paths"]
-        if "/api/v1/campaigns" not in paths:
-            self.out("       (no crowdfunding API in this build)")
-            return None
+    def _open_crowdfunding(self, mod: str, proposal_id: int) -> int:
+        """The moderator opens a crowdfunding on the accepted proposal: from now to 30 days on (Beijing time)."""
+        from datetime import UTC, datetime, timedelta
+
+        now = datetime.now(UTC)
+        made = self.call("POST", f"/proposals/{proposal_id}/campaigns", mod, 201, {
+            "title_zh": "后排 USB-C 加装", "title_en": "Rear USB-C retrofit", "price_cny": "399.00", "target": 50,
+            "opens_at": now.isoformat(), "closes_on": (now + timedelta(days=30)).date().isoformat(),
+            "models": ["001"], "model_years": [2024], "publish": True})
+        self.out(f"       crowdfunding open: {made['title']} CNY {made['price_cny']}, target {made['target']}")
+        return made["id"]
+
+    def _pledge(self, owner: str, car_id: int) -> int:
+        """The owner finds the open crowdfunding, sees which car may pledge (and why not), pledges once."""
         open_now = self.call("GET", "/campaigns?status=open", None, 200)["items"]
-        if not open_now:
-            self.out("       (no crowdfunding open right now)")
-            return None
         campaign = open_now[0]["id"]
-        mine = self.call("GET", f"/campaigns/{campaign}/eligibility", owner, 200)
-        eligible = [v for v in mine if v["eligible"]]
-        if eligible:
-            self.call("POST", f"/campaigns/{campaign}/pledges", owner, 201, {"vehicle_id": eligible[0]["vehicle_id"]})
+        standing = self.call("GET", f"/campaigns/{campaign}/eligibility", owner, 200)
+        for v in standing["vehicles"]:
+            self.out(f"       {v['masked_vin']}: {'eligible' if v['eligible'] else '; '.join(v['reasons'])}")
+        assert any(v["vehicle_id"] == car_id and v["eligible"] for v in standing["vehicles"])
+        made = self.call("POST", f"/campaigns/{campaign}/pledges", owner, 201, {"vehicle_id": car_id})
+        self.call("POST", f"/campaigns/{campaign}/pledges", owner, 409, {"vehicle_id": car_id})  # one per car
+        self.out(f"       pledged: {made['campaign_pledge_count']} pledge(s) so far")
+        assert [p["id"] for p in self.call("GET", "/me/pledges", owner, 200)] == [made["id"]]
         return campaign
 
 

@@ -220,7 +220,8 @@ def create_campaign(actor, proposal, data: CampaignInput, publish: bool = False,
     """Create a campaign on an accepted proposal (a draft unless ``publish``); audited; commits.
 
     Raises PermissionDenied (not a moderator), ValidationError (fields, or the proposal is not accepted),
-    Conflict (publishing a window that has already closed).
+    Conflict (publishing a window that has already closed). Published into an open window, the
+    ``campaign_opened`` milestone is written at once.
     """
     now = now or utcnow()
     if not can_manage(actor):
@@ -246,6 +247,8 @@ def create_campaign(actor, proposal, data: CampaignInput, publish: bool = False,
     except Exception:
         db.session.rollback()
         raise
+    if publish:
+        sync_milestones(campaign, now)  # published into an open window: announced at once, as publish() does
     return campaign
 
 

@@ -2,6 +2,7 @@
 import importlib.util
 from pathlib import Path
 
+from community.campaigns.models import Pledge
 from community.pledge import service as pledge
 
 
@@ -17,6 +18,9 @@ def test_owner_journey_through_the_api_only(app):
     pledge.ensure_teams()
     lines = []
     summary = _journey_module().Journey(app, out=lines.append).run()
-    assert summary["timeline"][:2] == ["commitment", "status_change"]
-    assert summary["unread"] >= 2  # the status change and the commitment on the proposal the owner wrote
+    assert summary["timeline"] == ["campaign_opened", "status_change", "commitment", "status_change"]
+    # the two status changes, the commitment and the opening, on the proposal the owner wrote
+    assert summary["unread"] >= 4
     assert any("/feedback" in line and "-> 201" in line for line in lines)
+    assert any(f"/campaigns/{summary['campaign']}/pledges" in line and "-> 201" in line for line in lines)
+    assert Pledge.query.filter_by(campaign_id=summary["campaign"], status="active").count() == 1
