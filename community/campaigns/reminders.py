@@ -7,25 +7,21 @@ hidden proposal is skipped without being claimed: restored in time, it is still 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
 from community.campaigns.models import Campaign
+from community.campaigns.service import beijing_time, open_clause
 from community.extensions import db
 from community.notifications import service as notifications
 from community.proposals.models import Proposal
 
 CLOSING_NOTICE = timedelta(hours=48)
-_ZONE = ZoneInfo("Asia/Shanghai")  # campaign windows are announced in Beijing time
 
 
 def _open_and_closing(now: datetime):
-    """SQL conditions: published, not cancelled, open at ``now`` and ending within CLOSING_NOTICE."""
-    second = now.replace(microsecond=0)
-    return (Campaign.closing_noted_at.is_(None), Campaign.published_at.is_not(None),
-            Campaign.cancelled_at.is_(None), Campaign.opens_at <= now, Campaign.closes_at >= second,
-            Campaign.closes_at < now + CLOSING_NOTICE)
+    """SQL conditions: not announced as closing yet, open at ``now`` and ending within CLOSING_NOTICE."""
+    return (Campaign.closing_noted_at.is_(None), *open_clause(now), Campaign.closes_at < now + CLOSING_NOTICE)
 
 
 def remind_closing(now: datetime) -> list[int]:
@@ -49,7 +45,7 @@ def remind_closing(now: datetime) -> list[int]:
                                          .values(closing_noted_at=now)).rowcount == 1
             if claimed:
                 campaign = db.session.get(Campaign, campaign_id)
-                ends = closes_at.astimezone(_ZONE).strftime("%Y-%m-%d %H:%M:%S")
+                ends = beijing_time(closes_at)
                 notifications.notify_proposal_followers(
                     "campaign_closing", campaign.proposal_id,
                     text_zh=f"众筹「{campaign.title_zh or campaign.title_en}」将于 {ends}（北京时间）截止，"

@@ -17,7 +17,6 @@ from sqlalchemy import or_, select, update
 from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS
 from community.audit import service as audit
 from community.campaigns.models import Campaign
-from community.campaigns.reminders import remind_closing
 from community.dbtypes import utcnow
 from community.errors import Conflict, DomainError, Gone, NotFound, PermissionDenied, ValidationError
 from community.extensions import db
@@ -316,7 +315,8 @@ def cancel_campaign(campaign: Campaign, actor, reason: str, now: datetime | None
 
 # ---- milestones, exactly once ----
 
-def _fmt(instant: datetime) -> str:
+def beijing_time(instant: datetime) -> str:
+    """``instant`` as Shanghai wall-clock text for announcements, e.g. 2025-12-24 23:59:59."""
     return instant.astimezone(CAMPAIGN_ZONE).strftime("%Y-%m-%d %H:%M:%S")
 
 
@@ -356,12 +356,13 @@ def sync_milestones(campaign: Campaign, now: datetime | None = None) -> list[str
             db.session.refresh(campaign)
             at = max(campaign.opens_at, campaign.published_at)
             price = f"{campaign.price_cny:,.2f}"
+            opens, closes = beijing_time(campaign.opens_at), beijing_time(campaign.closes_at)
             add_milestone(campaign.proposal, "campaign_opened", occurred_at=at, backdate_reason=_backdate(at),
                           text_zh=(f"众筹开启：{campaign.title_zh or campaign.title_en}。"
-                                   f"{_fmt(campaign.opens_at)} 至 {_fmt(campaign.closes_at)}（北京时间），"
+                                   f"{opens} 至 {closes}（北京时间），"
                                    f"每台 ¥{price}，目标 {campaign.target} 台。"),
                           text_en=(f"Crowdfunding opened: {campaign.title_en or campaign.title_zh}. "
-                                   f"{_fmt(campaign.opens_at)} to {_fmt(campaign.closes_at)} (Asia/Shanghai), "
+                                   f"{opens} to {closes} (Asia/Shanghai), "
                                    f"CNY {price} per vehicle, target {campaign.target} pledges."))
             written.append("campaign_opened")
         if due_close and _claim(Campaign.closed_noted_at, now, Campaign.id == campaign.id,
@@ -390,6 +391,8 @@ def close_due(now: datetime | None = None) -> list[tuple[int, list[str]]]:
     Returns [(campaign_id, kinds written)] for the campaigns where something was written
     (``campaign_opened``, ``campaign_closing``, ``campaign_closed``).
     """
+    from community.campaigns.reminders import remind_closing  # it builds on this module's window rules
+
     now = now or utcnow()
     due = db.session.scalars(
         select(Campaign.id).where(Campaign.published_at.is_not(None), Campaign.cancelled_at.is_(None),
