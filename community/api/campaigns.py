@@ -6,6 +6,7 @@ the cap. Refusals keep the web's messages; statuses: 403 not a verified owner or
 404 not yours / not there, 409 not open yet / already pledged / full, 410 closed or cancelled.
 """
 from datetime import UTC, date, datetime
+from functools import partial
 
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -13,7 +14,7 @@ from marshmallow import Schema, fields, validate
 
 from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS
 from community.api.auth import requires
-from community.api.schemas import CursorArgs, ErrorSchema
+from community.api.schemas import CursorArgs, error_responses
 from community.campaigns import pledges, service
 from community.campaigns.eligibility import describe_rule
 from community.campaigns.models import STATUS_LABELS
@@ -23,17 +24,9 @@ from community.util import MAX_ID, decode_cursor, encode_cursor
 
 URL_PREFIX = ""
 blp = Blueprint("api_campaigns", __name__, description="Crowdfunding campaigns and owners' pledges.")
-ERRORS = {401: "Not authenticated", 403: "Forbidden (token scope, not a verified owner, ineligible vehicle)",
-          404: "Not found", 409: "Conflict (not open yet, already pledged, full)",
-          410: "Gone (the campaign has closed or was cancelled)", 422: "Validation failed"}
-
-
-def _errors(*codes):
-    def decorator(view):
-        for code in codes:
-            view = blp.alt_response(code, schema=ErrorSchema, description=ERRORS[code])(view)
-        return view
-    return decorator
+_errors = partial(error_responses, blp, descriptions={
+    403: "Forbidden (token scope, not a verified owner, ineligible vehicle)",
+    409: "Conflict (not open yet, already pledged, full)", 410: "Gone (the campaign has closed or was cancelled)"})
 
 
 class CampaignListArgs(CursorArgs):

@@ -1,10 +1,12 @@
 """/api/v1/feedback: submit, my items, and the team queue actions for agents and moderators."""
+from functools import partial
+
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from community.api.auth import requires
-from community.api.schemas import CursorArgs, ErrorSchema
+from community.api.schemas import CursorArgs, error_responses
 from community.errors import PermissionDenied
 from community.feedback import service
 from community.feedback.models import CHANNELS
@@ -60,14 +62,7 @@ class ActionSchema(Schema):
                          metadata={"description": "Target team slug (reassign, assign from triage)."})
 
 
-def _errors(*codes):
-    texts = {401: "Not authenticated", 403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "Validation failed"}
-
-    def decorator(view):
-        for code in codes:
-            view = blp.alt_response(code, schema=ErrorSchema, description=texts[code])(view)
-        return view
-    return decorator
+_errors = partial(error_responses, blp)
 
 
 @blp.route("", methods=["POST"])

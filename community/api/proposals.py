@@ -1,16 +1,18 @@
 """/api/v1/proposals: list, detail, create, vote, withdraw, per-proposal timeline."""
+from functools import partial
+
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from community.api.auth import requires
 from community.api.schemas import (
-    ErrorSchema,
     MilestoneSchema,
     ProposalDetailSchema,
     ProposalListArgs,
     ProposalPageSchema,
     ProposalSchema,
     VoteSchema,
+    error_responses,
 )
 from community.proposals import service
 from community.timeline.service import for_proposal
@@ -18,23 +20,14 @@ from community.util import decode_cursor, encode_cursor
 
 URL_PREFIX = "/proposals"
 blp = Blueprint("api_proposals", __name__, description="Owners' proposals and votes.")
-ERRORS = {"401": "Not authenticated", "403": "Forbidden", "404": "Not found", "409": "Conflict",
-          "422": "Validation failed"}
-
-
-def _errors(*codes):
-    def decorator(view):
-        for code in codes:
-            view = blp.alt_response(int(code), schema=ErrorSchema, description=ERRORS[code])(view)
-        return view
-    return decorator
+_errors = partial(error_responses, blp)
 
 
 @blp.route("")
 @blp.etag
 @blp.arguments(ProposalListArgs, location="query")
 @blp.response(200, ProposalPageSchema)
-@_errors("422")
+@_errors(422)
 def list_proposals(args):
     """List visible proposals, keyset-paged (same sort, filters and search as the web list)."""
     page = service.list_proposals(args["sort"], args["status"], args["category"], args["q"],
@@ -46,7 +39,7 @@ def list_proposals(args):
 @requires("write")
 @blp.arguments(ProposalSchema)
 @blp.response(201, ProposalDetailSchema)
-@_errors("401", "403", "422")
+@_errors(401, 403, 422)
 def create_proposal(data):
     """Post a proposal (verified owners, council members and moderators)."""
     proposal = service.create_proposal(current_user, data["title"], data["body"], data["category"])
@@ -56,7 +49,7 @@ def create_proposal(data):
 @blp.route("/<int:proposal_id>")
 @blp.etag
 @blp.response(200, ProposalDetailSchema)
-@_errors("404")
+@_errors(404)
 def get_proposal(proposal_id):
     """One visible proposal, with whether the caller has voted."""
     return service.get_visible(proposal_id)
@@ -65,7 +58,7 @@ def get_proposal(proposal_id):
 @blp.route("/<int:proposal_id>/vote", methods=["POST"])
 @requires("write")
 @blp.response(200, VoteSchema)
-@_errors("401", "403", "404", "409")
+@_errors(401, 403, 404, 409)
 def vote(proposal_id):
     """Support a proposal: 409 when already voted or voting has closed."""
     count = service.vote(current_user, service.get_visible(proposal_id))
@@ -75,7 +68,7 @@ def vote(proposal_id):
 @blp.route("/<int:proposal_id>/vote", methods=["DELETE"])
 @requires("write")
 @blp.response(200, VoteSchema)
-@_errors("401", "403", "404", "409")
+@_errors(401, 403, 404, 409)
 def withdraw(proposal_id):
     """Withdraw the caller's vote while voting is open: 409 when there is none or voting has closed."""
     count = service.withdraw_vote(current_user, service.get_visible(proposal_id))
@@ -85,7 +78,7 @@ def withdraw(proposal_id):
 @blp.route("/<int:proposal_id>/timeline")
 @blp.etag
 @blp.response(200, MilestoneSchema(many=True))
-@_errors("404")
+@_errors(404)
 def proposal_timeline(proposal_id):
     """The proposal's public milestones, newest first."""
     return for_proposal(service.get_visible(proposal_id).id)

@@ -108,3 +108,19 @@ class ErrorDetailSchema(Schema):
 
 class ErrorSchema(Schema):
     error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+ERROR_DESCRIPTIONS = {401: "Not authenticated", 403: "Forbidden", 404: "Not found", 409: "Conflict", 410: "Gone",
+                      422: "Validation failed"}
+
+
+def error_responses(blp, *codes: int, descriptions: dict[int, str] | None = None):
+    """Endpoint decorator: document each status in ``codes`` as an ErrorSchema answer of ``blp`` (OpenAPI only;
+    the answers themselves come from community.errors). ``descriptions`` overrides the default texts."""
+    texts = {**ERROR_DESCRIPTIONS, **(descriptions or {})}
+
+    def decorator(view):
+        for code in codes:
+            view = blp.alt_response(code, schema=ErrorSchema, description=texts[code])(view)
+        return view
+    return decorator
