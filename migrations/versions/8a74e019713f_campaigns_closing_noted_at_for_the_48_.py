@@ -1,7 +1,7 @@
 """campaigns: closing_noted_at, claimed once before the "closes within 48 hours" notice
 
 Revision ID: 8a74e019713f
-Revises: f6cbb112eca1
+Revises: d0ecaaf492db
 Create Date: 2026-11-30 11:03:08.168481
 
 """
@@ -12,7 +12,7 @@ import community.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = '8a74e019713f'
-down_revision = 'f6cbb112eca1'
+down_revision = 'd0ecaaf492db'
 branch_labels = None
 depends_on = None
 
