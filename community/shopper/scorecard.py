@@ -123,7 +123,9 @@ def chart_svg(span: list[str], store: list[float | None], city: list[float | Non
         parts.append(f'<line x1="{left}" y1="{y(v):.1f}" x2="{w - right}" y2="{y(v):.1f}" stroke="#dee2e6"/>'
                      f'<text x="{left - 4}" y="{y(v) + 4:.1f}" font-size="11" text-anchor="end">{v}</text>')
     for i, month in enumerate(span):
-        parts.append(f'<text x="{x(i):.1f}" y="{h - bottom + 16}" font-size="11" text-anchor="middle">'
+        # The outermost labels hang inwards so they are not clipped at the chart's edges.
+        anchor = "start" if i == 0 and len(span) > 1 else "end" if i == len(span) - 1 and i else "middle"
+        parts.append(f'<text x="{x(i):.1f}" y="{h - bottom + 16}" font-size="11" text-anchor="{anchor}">'
                      f'{escape(month)}</text>')
 
     def line(values, colour, dash=""):
