@@ -85,9 +85,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from community.accounts import bp as accounts
+    from community.announcements import bp as announcements
     from community.audit import bp as audit
     from community.campaigns import bp as campaigns
     from community.council import bp as council
+    from community.entitlements import bp as entitlements
     from community.feedback import bp as feedback
     from community.feedback.cli import sla_cli
     from community.feedback.routing_cli import routing_cli
@@ -96,12 +98,13 @@ def register_blueprints(app: Flask) -> None:
     from community.pledge import bp as pledge
     from community.proposals import bp as proposals
     from community.proposals.cli import votes_cli
+    from community.roadmap import bp as roadmap
     from community.shopper import bp as shopper
     from community.shopper import stores_cli
     from community.timeline import bp as timeline
 
     for bp in (accounts, proposals, votes_cli, timeline, council, moderation, audit, pledge, feedback, sla_cli,
-               routing_cli, notifications, campaigns, shopper, stores_cli):
+               routing_cli, notifications, campaigns, shopper, stores_cli, roadmap, announcements, entitlements):
         app.register_blueprint(bp)
 
     from community.api import init_api

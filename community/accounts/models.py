@@ -9,7 +9,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from community.dbtypes import UTCDateTime, utcnow
 from community.extensions import db
 
-VEHICLE_STATUSES = ("pending", "verified", "rejected")
+# "transferred": sold or handed on, verified by a moderator (community.entitlements.transfers); kept for history.
+VEHICLE_STATUSES = ("pending", "verified", "rejected", "transferred")
 
 
 class User(UserMixin, db.Model):
@@ -93,11 +94,13 @@ class Vehicle(db.Model):
 
     __tablename__ = "vehicles"
     __table_args__ = (
-        CheckConstraint("status in ('pending','verified','rejected')", name="status"),
+        CheckConstraint("status in ('pending','verified','rejected','transferred')", name="status"),
         CheckConstraint("model_year between 2000 and 2100", name="model_year"),
-        # One live claim per VIN; a rejected claim does not block a correct one.
+        # One live claim per VIN; a rejected claim does not block a correct one, nor does a sold car
+        # block its next owner's row.
         Index("uq_vehicles_live_vin", "vin_hash", unique=True,
-              sqlite_where=text("status != 'rejected'"), postgresql_where=text("status != 'rejected'")),
+              sqlite_where=text("status in ('pending','verified')"),
+              postgresql_where=text("status in ('pending','verified')")),
         UniqueConstraint("id", "owner_id", name="uq_vehicles_id_owner"),
     )
 

@@ -158,6 +158,11 @@ def review_vehicle(vehicle: Vehicle, actor: User, approve: bool, reason: str = "
     audit.record(actor, "vehicle.verify" if approve else "vehicle.reject", "vehicle", vehicle.id,
                  before, {"status": vehicle.status}, reason or None)
     try:
+        if approve:  # entitlements waiting for the owner's next car move onto this one, in this transaction
+            from community.entitlements.transfers import carry_to  # entitlements builds on accounts
+
+            db.session.flush()
+            carry_to(vehicle.owner, vehicle, actor)
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()

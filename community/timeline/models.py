@@ -17,8 +17,10 @@ KINDS = {
     "campaign_opened": _l("Crowdfunding opened"),
     "campaign_closed": _l("Crowdfunding closed"),
     "delivered": _l("Delivered"),
+    "announcement": _l("Official announcement"),
 }
-POSTABLE_KINDS = tuple(k for k in KINDS if k != "status_change")  # status changes come from the workflow
+# Status changes come from the workflow, announcement milestones from community.announcements.
+POSTABLE_KINDS = tuple(k for k in KINDS if k not in ("status_change", "announcement"))
 _kinds_sql = ",".join(f"'{k}'" for k in KINDS)
 
 
