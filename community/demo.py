@@ -31,6 +31,7 @@ LOGINS = {
     "moderator": "moderator@cocreate.example",
     "owner": "owner@cocreate.example",
     "agent": "agent@cocreate.example",
+    "changer": "changer@cocreate.example",  # changed car, kept the charging credit (community.entitlements.demo)
 }
 STORY_TITLE = "为 2024 款 001/009 老车主提供辅助驾驶软硬件付费升级（众筹）"
 
@@ -172,16 +173,19 @@ class DemoContext:
 
 def feature_loaders() -> list:
     """Each feature's ``demo.load(ctx)``, in dependency order. A feature adds its line here."""
+    from community.announcements import demo as announcements
     from community.campaigns import demo as campaigns
     from community.council import demo as council
+    from community.entitlements import demo as entitlements
     from community.feedback import demo as feedback_demo
     from community.notifications import demo as notifications
     from community.pledge import demo as pledge_demo
+    from community.roadmap import demo as roadmap
     from community.shopper import demo as shopper_demo
 
     # notifications last: it fans out what the others emitted
-    return [council.load, pledge_demo.load, feedback_demo.load, campaigns.load, shopper_demo.load,
-            notifications.load]
+    return [council.load, pledge_demo.load, feedback_demo.load, campaigns.load, shopper_demo.load, roadmap.load,
+            announcements.load, entitlements.load, notifications.load]
 
 
 def _load_story(year, owner, council, mod, admin, crowd) -> Proposal:

@@ -274,6 +274,35 @@ ROWS: list[Row] = [
         why="already published: 409 for moderators"),
     Row("api_campaigns.cancel_campaign", "POST", "/api/v1/campaigns/{campaign}/cancel", MODERATORS,
         data={"reason": ""}, why="no public reason: 422 for moderators"),
+    # ---- roadmap ----
+    Row("roadmap.index", "GET", "/roadmap", PUBLIC),
+    Row("roadmap.index", "GET", "/roadmap?mine=1&model=001", PUBLIC),
+    Row("roadmap.detail", "GET", "/roadmap/{roadmap_item}", PUBLIC),
+    Row("roadmap.new", "GET", "/roadmap/new", MODERATORS),
+    Row("roadmap.new", "POST", "/roadmap/new", MODERATORS, why="empty form: 422"),
+    Row("roadmap.change_state", "POST", "/roadmap/{roadmap_item}/state", MODERATORS, why="empty form: 422"),
+    Row("roadmap.links", "POST", "/roadmap/{roadmap_item}/links", who(LOGIN, 403, 403, 403, MOVED, MOVED),
+        why="no proposals listed: the links are cleared and the page reloads", last=True),
+    # ---- official announcements ----
+    Row("announcements.index", "GET", "/announcements", PUBLIC),
+    Row("announcements.detail", "GET", "/announcements/{announcement}", PUBLIC),
+    Row("announcements.atom", "GET", "/announcements.atom", PUBLIC),
+    Row("announcements.new", "GET", "/announcements/new", MODERATORS),
+    Row("announcements.new", "POST", "/announcements/new", MODERATORS, why="empty form: 422"),
+    # ---- entitlements ----
+    Row("entitlements.mine", "GET", "/entitlements", MEMBERS),
+    Row("entitlements.detail", "GET", "/entitlements/{holding}", who(LOGIN, 404, OK, 404, OK, OK),
+        why="the holder's own, or a moderator's view"),
+    Row("entitlements.manage", "GET", "/entitlements/manage", MODERATORS),
+    Row("entitlements.grant", "POST", "/entitlements/grant", MODERATORS, why="empty form: 422"),
+    Row("entitlements.use", "POST", "/entitlements/{holding}/use", MODERATORS, why="empty form: 422"),
+    Row("entitlements.correct", "POST", "/entitlements/entries/{ledger_entry}/correct", MODERATORS,
+        why="empty form: 422"),
+    Row("entitlements.transfer", "GET", "/entitlements/transfers", MODERATORS),
+    Row("entitlements.transfer", "POST", "/entitlements/transfers", MODERATORS, why="empty form: 422"),
+    Row("entitlements.kinds", "GET", "/entitlements/kinds", ADMINS),
+    Row("entitlements.kinds", "POST", "/entitlements/kinds", ADMINS, why="empty form: 422"),
+    Row("entitlements.export", "GET", "/entitlements/ledger.csv", MODERATORS),
 ]
 
 
@@ -299,7 +328,8 @@ def world(app):
     ids = {"proposal": proposal.id, "comment": comment.id, "vehicle": vehicle.id, "user": people["user"].id,
            "session": draft.id, "item": item.id, "published": published.id, "term": term.id, "token": token.id,
            "feedback": feedback.id, "team": f.teams()["app_connectivity"].id, "agent": people["agent"].id,
-           "pledge_item": f.pledge_item("app_connectivity").id, **_campaign_world(mod), **_shopper_world()}
+           "pledge_item": f.pledge_item("app_connectivity").id, **_campaign_world(mod), **_shopper_world(),
+           **_roadmap_world(mod, people["admin"], people["owner"], proposal)}
     return people, ids, secrets
 
 
@@ -329,6 +359,22 @@ def _shopper_world() -> dict:
     draft_photo = shopper.add_photo(draft, author, "b.png", io.BytesIO(sf.image_bytes("PNG")))
     return {"store": store.id, "report": report.id, "photo": photo.id, "report_draft": draft.id,
             "photo_draft": draft_photo.id}
+
+
+def _roadmap_world(mod, admin, owner, proposal) -> dict:
+    """A roadmap item and an announcement on the proposal, and the owner's charging credit with one entry."""
+    from community.announcements import service as announcements
+    from community.entitlements import service as entitlements
+    from community.roadmap import service as roadmap
+
+    item = roadmap.create_item(mod, roadmap.ItemInput(title_en="City NOA", kind="ota", window="2026-Q2",
+                                                      proposal_ids=[proposal.id]))
+    answer = announcements.post_announcement(mod, announcements.AnnouncementInput(
+        title_en="Our answer", body_en="Yes.", proposal_ids=[proposal.id]))
+    kind = entitlements.create_kind(admin, "charging_credit", "充电额度", "Charging credit", "kwh", "owner")
+    entry = entitlements.grant(mod, kind, "100", "purchase", user=owner)
+    return {"roadmap_item": item.id, "announcement": answer.id, "holding": entry.entitlement_id,
+            "ledger_entry": entry.id}
 
 
 def _client(app, user=None):

@@ -33,6 +33,7 @@ def test_demo_load(app, runner, client, monkeypatch):
     _every_shown_count_equals_its_rows(runner)
     _the_canonical_story_has_its_milestones_on_its_days(client)
     _the_demo_logins_work(client)
+    _roadmap_announcement_and_the_owner_who_changed_car(client)
 
 
 def _counts() -> dict[str, int]:
@@ -86,3 +87,32 @@ def _the_demo_logins_work(client):
     assert owner.has_role("owner")
     assert User.query.filter_by(email=demo.LOGINS["moderator"]).one().has_role("moderator")
     assert User.query.filter_by(email=demo.LOGINS["admin"]).one().has_role("admin")
+
+
+def _roadmap_announcement_and_the_owner_who_changed_car(client):
+    """Issue 8's "done": a postponed and a released roadmap item linked to proposals, an announcement
+    answering two proposals, and an owner who changed car and kept their charging credit."""
+    from decimal import Decimal
+
+    from community.announcements.models import Announcement
+    from community.entitlements import service as entitlements
+    from community.roadmap.models import RoadmapItem
+
+    for state in ("postponed", "released"):
+        items = RoadmapItem.query.filter_by(state=state).all()
+        assert any(i.links for i in items), state
+    postponed = RoadmapItem.query.filter_by(state="postponed").first()
+    assert postponed.window != postponed.original_window
+    story = Proposal.query.filter_by(title=demo.STORY_TITLE).one()
+    assert "/roadmap/" in client.get(f"/proposals/{story.id}").get_data(as_text=True)
+    (announcement,) = Announcement.query.all()
+    assert len(announcement.answers) == 2
+    assert Milestone.query.filter_by(kind="announcement").count() == 2
+    changer = User.query.filter_by(email=demo.LOGINS["changer"]).one()
+    assert [v.status for v in changer.vehicles] == ["transferred", "verified"]
+    charging = next(h for h in entitlements.holdings_of(changer) if h.kind.code == "charging_credit")
+    assert charging.vehicle_id == changer.vehicles[1].id and charging.balance > Decimal("2000")
+    assert [e.kind for e in entitlements.entries_of(charging)].count("move") == 2
+    assert entitlements.mismatches() == []
+    warranty = next(h for h in entitlements.list_holdings()[0] if h.kind.code == "extended_warranty")
+    assert warranty.user_id != changer.id and warranty.vehicle.owner_id == warranty.user_id

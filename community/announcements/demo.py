@@ -1,0 +1,26 @@
+"""Demo: one official announcement answering two owners' proposals (city navigation for older cars and
+supercharger roofs). Posted at load time: each proposal's timeline gets an ``announcement`` milestone."""
+from __future__ import annotations
+
+from community.announcements import service
+from community.demo import DemoContext
+from community.roadmap.demo import _find
+
+
+def load(ctx: DemoContext) -> None:
+    ids = _find("城市 NOA", "Bring city navigation", limit=1) + _find("遮雨棚", "Roofs over supercharger", limit=1)
+    if len(ids) < 2:
+        return
+    service.post_announcement(ctx.moderator, service.AnnouncementInput(
+        title_zh="关于城市领航与超充遮雨棚的官方回应",
+        title_en="Our answer on city navigation for older cars and supercharger roofs",
+        body_zh=("感谢车主们的建议，回应如下：\n\n"
+                 "1. **城市领航辅助**将于明年 3 月开放至 2023 款 001/009，详见[产品更新计划](/roadmap)。\n"
+                 "2. **超充站遮雨棚**首批 50 座因审批顺延至明年二季度，原计划窗口仍在计划页公示。\n\n"
+                 "我们会在每一步更新时通知关注这两条提案的车主。"),
+        body_en=("Thank you for the proposals. Our answers:\n\n"
+                 "1. **City navigation assist** comes to 2023 001/009 cars next March; see the [roadmap](/roadmap).\n"
+                 "2. **Supercharger roofs**: the first 50 sites move to Q2 next year because of permits; the "
+                 "original window stays visible on the roadmap.\n\n"
+                 "Owners following these proposals hear about every step."),
+        proposal_ids=ids))
