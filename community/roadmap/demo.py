@@ -27,14 +27,16 @@ def load(ctx: DemoContext) -> None:
 
     upgrade = item(sh(y, 9, 28, 10), kind="hardware", window=f"{y + 1}-Q1", models=["001", "009"], model_years=[2024],
                    title_zh="2024 款 001/009 辅助驾驶软硬件升级", title_en="Assisted-driving upgrade for 2024 001/009",
-                   description_zh="为配备激光雷达的 2024 款 001、009 提供最新辅助驾驶系统的软硬件升级，经众筹确认人数后排期施工。",
+                   description_zh=("为配备激光雷达的 2024 款 001、009 提供最新辅助驾驶系统的软硬件升级，"
+                                   "经众筹确认人数后排期施工。"),
                    description_en=("The newest assisted-driving hardware and software for 2024 001 and 009 cars "
                                    "with lidar; booked once the crowdfunding confirms the numbers."),
                    proposal_ids=[ctx.story.id, *_find("城市 NOA", "city navigation", limit=1)])
     service.change_state(upgrade, mod, "in_development", now=sh(y, 10, 10, 11))
 
     ota = item(sh(y, 6, 3, 10), kind="ota", window=f"{y}-Q3", models=[], model_years=[],
-               title_zh="OTA 5.2：App 多车切换与远程空调定时", title_en="OTA 5.2: several cars in the app, climate timers",
+               title_zh="OTA 5.2：App 多车切换与远程空调定时",
+               title_en="OTA 5.2: several cars in the app, climate timers",
                description_zh="- App 支持一个账号管理多辆车\n- 远程空调可设置定时", description_en=(
                    "- One account, several cars in the app\n- Timers for remote climate"),
                proposal_ids=_find("多辆车切换", "远程空调", "Switch between several cars", "Timers for remote climate"))
@@ -43,7 +45,8 @@ def load(ctx: DemoContext) -> None:
 
     roofs = item(sh(y, 5, 20, 10), kind="service", window=f"{y}-Q4", models=[], model_years=[],
                  title_zh="超充站遮雨棚（首批 50 座）", title_en="Roofs over supercharger bays (first 50 sites)",
-                 description_zh="首批 50 座超充站加装遮雨棚。", description_en="Roofs at the first 50 supercharging sites.",
+                 description_zh="首批 50 座超充站加装遮雨棚。",
+                 description_en="Roofs at the first 50 supercharging sites.",
                  proposal_ids=_find("遮雨棚", "Roofs over supercharger"))
     service.change_state(roofs, mod, "postponed", now=sh(y, 10, 20, 15), new_window=f"{y + 1}-Q2",
                          reason="多地规划审批晚于预期，首批站点顺延。/ Planning permits took longer than expected in "

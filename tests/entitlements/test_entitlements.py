@@ -20,7 +20,8 @@ from tests import factories as f
 def kinds(app):
     admin = f.admin()
     return {
-        "charging": service.create_kind(admin, "charging_credit", "免费充电额度", "Free charging credit", "kwh", "owner"),
+        "charging": service.create_kind(admin, "charging_credit", "免费充电额度", "Free charging credit", "kwh",
+                                        "owner"),
         "warranty": service.create_kind(admin, "extended_warranty", "延长质保", "Extended warranty", "months",
                                         "vehicle"),
         "connect": service.create_kind(admin, "lifetime_connectivity", "终身免费流量", "Lifetime connectivity",
