@@ -123,6 +123,7 @@ class LedgerEntry(db.Model):
     from_vehicle = db.relationship("Vehicle", lazy="joined", foreign_keys=[from_vehicle_id])
     user = db.relationship("User", lazy="joined", foreign_keys=[user_id])
     from_user = db.relationship("User", lazy="joined", foreign_keys=[from_user_id])
+    corrects = db.relationship("LedgerEntry", remote_side=[id], lazy="select")
 
     @property
     def kind_label(self) -> str:

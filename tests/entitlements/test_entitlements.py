@@ -280,3 +280,12 @@ def test_admin_kinds_page(app, client, auth):
     assert resp.status_code == 302
     assert client.post("/entitlements/kinds", data={"code": "charging_credit", "name_zh": "充电", "name_en": "C",
                                                     "unit": "kwh", "follows": "owner"}).status_code == 422
+
+
+def test_cli_check_finds_a_tampered_balance(app, runner, kinds):
+    holding = service.grant(f.moderator(), kinds["charging"], "10", "goodwill", user=f.owner()).entitlement
+    assert runner.invoke(args=["entitlements", "check"]).output.endswith("0 mismatch(es)\n")
+    holding.balance = Decimal("11")  # a writer bypassing the service
+    db.session.commit()
+    result = runner.invoke(args=["entitlements", "check"])
+    assert result.exit_code == 1 and f"entitlement {holding.id}: balance 11.00 != ledger sum 10.00" in result.output
