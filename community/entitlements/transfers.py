@@ -40,7 +40,7 @@ def transfer_vehicle(actor, vehicle: Vehicle, to_user: User | None, note: str | 
 
     Returns the transfer. Audited; one transaction; commits. Raises PermissionDenied (not a moderator),
     ValidationError (buyer is the seller), Conflict (the vehicle is not verified or was transferred
-    meanwhile: a conditional UPDATE decides).
+    meanwhile: a conditional UPDATE decides; or it has an active pledge in an open crowdfunding).
     """
     now = now or utcnow()
     if not can_manage(actor):
@@ -49,6 +49,13 @@ def transfer_vehicle(actor, vehicle: Vehicle, to_user: User | None, note: str | 
     if to_user is not None and to_user.id == seller.id:
         msg = _("The new owner must be someone else.")
         raise ValidationError(msg, {"email": msg})
+    from community.campaigns.pledges import pledges_of  # campaigns owns pledges; imported where needed
+
+    if any(p.vehicle_id == vehicle.id and p.is_active and p.campaign.status_at(now) == "open"
+           for p in pledges_of(seller)):
+        # Else one car would count twice: the seller's pledge stays and the buyer's new row may pledge again.
+        raise Conflict(_("The seller has an active pledge for this car in an open crowdfunding; it must be "
+                         "cancelled first."))
     note = (note or "").strip()[:500] or None
     try:
         changed = db.session.execute(update(Vehicle).where(Vehicle.id == vehicle.id, Vehicle.status == "verified")

@@ -289,3 +289,19 @@ def test_cli_check_finds_a_tampered_balance(app, runner, kinds):
     db.session.commit()
     result = runner.invoke(args=["entitlements", "check"])
     assert result.exit_code == 1 and f"entitlement {holding.id}: balance 11.00 != ledger sum 10.00" in result.output
+
+
+def test_a_car_pledged_in_an_open_crowdfunding_is_not_transferred_until_the_pledge_is_cancelled(app):
+    from community.campaigns import pledges
+
+    mod = f.moderator()
+    campaign = f.open_campaign(actor=mod)
+    seller = f.eligible_owner()
+    car = seller.vehicles[0]
+    made = pledges.pledge(seller, campaign, car.id)
+    with pytest.raises(Conflict):
+        transfers.transfer_vehicle(mod, car, f.owner())
+    assert car.status == "verified"
+    pledges.cancel_pledge(seller, made.id)
+    transfers.transfer_vehicle(mod, car, f.owner())
+    assert car.status == "transferred"
