@@ -30,6 +30,18 @@ def _vehicle_rules(statuses: str, live: str) -> None:
                     postgresql_where=sa.text(live))
 
 
+def _ledger_append_only() -> None:
+    """The ledger is never edited in place: the database refuses UPDATE on its rows (corrections are new rows)."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE FUNCTION entitlement_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                   "BEGIN RAISE EXCEPTION 'entitlement_ledger is append-only'; END $$")
+        op.execute("CREATE TRIGGER entitlement_ledger_no_update BEFORE UPDATE ON entitlement_ledger "
+                   "FOR EACH ROW EXECUTE FUNCTION entitlement_ledger_append_only()")
+    else:
+        op.execute("CREATE TRIGGER entitlement_ledger_no_update BEFORE UPDATE ON entitlement_ledger "
+                   "BEGIN SELECT RAISE(ABORT, 'entitlement_ledger is append-only'); END")
+
+
 def _milestone_kinds(kinds) -> None:
     with op.batch_alter_table("milestones", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_milestones_kind"), type_="check")
@@ -226,9 +238,15 @@ def upgrade():
     with op.batch_alter_table('entitlement_ledger', schema=None) as batch_op:
         batch_op.create_index('ix_entitlement_ledger_created', ['created_at', 'id'], unique=False)
 
+    _ledger_append_only()
+
 
 
 def downgrade():
+    op.execute("DROP TRIGGER IF EXISTS entitlement_ledger_no_update" +
+               (" ON entitlement_ledger" if op.get_bind().dialect.name == "postgresql" else ""))
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS entitlement_ledger_append_only()")
     with op.batch_alter_table('entitlement_ledger', schema=None) as batch_op:
         batch_op.drop_index('ix_entitlement_ledger_created')
 

@@ -305,3 +305,14 @@ def test_a_car_pledged_in_an_open_crowdfunding_is_not_transferred_until_the_pled
     pledges.cancel_pledge(seller, made.id)
     transfers.transfer_vehicle(mod, car, f.owner())
     assert car.status == "transferred"
+
+
+def test_the_database_refuses_to_edit_a_ledger_line(app, kinds):
+    from sqlalchemy import update
+    from sqlalchemy.exc import DatabaseError
+
+    entry = service.grant(f.moderator(), kinds["charging"], "10", "goodwill", user=f.owner())
+    with pytest.raises(DatabaseError):
+        db.session.execute(update(LedgerEntry).where(LedgerEntry.id == entry.id).values(amount=Decimal("99")))
+    db.session.rollback()
+    assert db.session.get(LedgerEntry, entry.id).amount == Decimal("10")
