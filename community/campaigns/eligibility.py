@@ -19,8 +19,9 @@ def ineligibility_reasons(campaign, vehicle) -> list[str]:
     """
     reasons = []
     if campaign.verified_only and vehicle.status != "verified":
-        reasons.append(_("the vehicle's verification was rejected") if vehicle.status == "rejected"
-                       else _("the vehicle is not verified yet"))
+        reasons.append({"rejected": _("the vehicle's verification was rejected"),
+                        "transferred": _("the vehicle was transferred to a new owner")}.get(
+                            vehicle.status, _("the vehicle is not verified yet")))
     if campaign.models and vehicle.model not in campaign.models:
         reasons.append(_("model %(model)s is not in %(allowed)s", model=vehicle.model,
                          allowed=", ".join(campaign.models)))

@@ -35,7 +35,7 @@ def new():
     form = FeedbackForm()
     vehicles = current_user.vehicles if current_user.is_authenticated else []
     form.vehicle_id.choices = [(None, _("No particular car"))] + [
-        (v.id, f"{v.model} · {v.model_year} · {v.masked_vin}") for v in vehicles if v.status != "rejected"]
+        (v.id, f"{v.model} · {v.model_year} · {v.masked_vin}") for v in vehicles if v.status in ("pending", "verified")]
     if current_user.is_authenticated:
         del form.contact
     if form.validate_on_submit():

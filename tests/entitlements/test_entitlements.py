@@ -305,6 +305,9 @@ def test_a_car_pledged_in_an_open_crowdfunding_is_not_transferred_until_the_pled
     pledges.cancel_pledge(seller, made.id)
     transfers.transfer_vehicle(mod, car, f.owner())
     assert car.status == "transferred"
+    from community.campaigns.eligibility import ineligibility_reasons
+
+    assert ineligibility_reasons(campaign, car) == ["the vehicle was transferred to a new owner"]
 
 
 def test_the_database_refuses_to_edit_a_ledger_line(app, kinds):
