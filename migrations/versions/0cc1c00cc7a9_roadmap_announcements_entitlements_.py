@@ -1,7 +1,7 @@
 """roadmap, announcements, entitlements; milestone kind announcement; vehicle status transferred
 
 Revision ID: 0cc1c00cc7a9
-Revises: 0b5a200aa15f
+Revises: 88e65eb78d3e
 Create Date: 2026-11-30 11:06:15.300371
 
 """
@@ -50,7 +50,7 @@ def _milestone_kinds(kinds) -> None:
 
 # revision identifiers, used by Alembic.
 revision = '0cc1c00cc7a9'
-down_revision = '0b5a200aa15f'
+down_revision = '88e65eb78d3e'
 branch_labels = None
 depends_on = None
 
