@@ -22,6 +22,15 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def in_viewer_language(zh: str | None, en: str | None) -> str:
+    """The text in the viewer's language (zh or en), falling back to the other one; "" when both are empty."""
+    from flask_babel import get_locale
+
+    lang = str(get_locale() or "zh")[:2]
+    first, second = (en, zh) if lang == "en" else (zh, en)
+    return first or second or ""
+
+
 def apply_errors(form, err) -> None:
     """Attach a DomainError's field messages to a WTForms form; unplaced messages go to ``form.form_errors``."""
     placed = False

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from community.announcements import service
 from community.demo import DemoContext
-from community.roadmap.demo import _find
+from community.roadmap.demo import find_proposals
 
 
 def load(ctx: DemoContext) -> None:
-    ids = _find("城市 NOA", "Bring city navigation", limit=1) + _find("遮雨棚", "Roofs over supercharger", limit=1)
+    ids = (find_proposals("城市 NOA", "Bring city navigation", limit=1)
+           + find_proposals("遮雨棚", "Roofs over supercharger", limit=1))
     if len(ids) < 2:
         return
     service.post_announcement(ctx.moderator, service.AnnouncementInput(

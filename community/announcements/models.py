@@ -5,7 +5,7 @@ from sqlalchemy import CheckConstraint, Index
 
 from community.dbtypes import UTCDateTime, utcnow
 from community.extensions import db
-from community.roadmap.models import _pick
+from community.util import in_viewer_language as _pick
 
 
 class Announcement(db.Model):

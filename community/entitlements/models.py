@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
 
 from community.dbtypes import UTCDateTime, utcnow
 from community.extensions import db
-from community.roadmap.models import _pick
+from community.util import in_viewer_language as _pick
 
 UNITS = {"kwh": _l("kWh"), "months": _l("months"), "cny": _l("CNY"), "flag": _l("yes/no")}
 FOLLOWS = {"owner": _l("Follows the owner"), "vehicle": _l("Stays with the vehicle")}

@@ -8,7 +8,7 @@ from community.proposals.models import Proposal
 from community.roadmap import service
 
 
-def _find(*needles: str, limit: int = 2) -> list[int]:
+def find_proposals(*needles: str, limit: int = 2) -> list[int]:
     """Ids of the most-voted visible crowd proposals whose title contains one of ``needles``."""
     ids = []
     for needle in needles:
@@ -31,7 +31,7 @@ def load(ctx: DemoContext) -> None:
                                    "经众筹确认人数后排期施工。"),
                    description_en=("The newest assisted-driving hardware and software for 2024 001 and 009 cars "
                                    "with lidar; booked once the crowdfunding confirms the numbers."),
-                   proposal_ids=[ctx.story.id, *_find("城市 NOA", "city navigation", limit=1)])
+                   proposal_ids=[ctx.story.id, *find_proposals("城市 NOA", "city navigation", limit=1)])
     service.change_state(upgrade, mod, "in_development", now=sh(y, 10, 10, 11))
 
     ota = item(sh(y, 6, 3, 10), kind="ota", window=f"{y}-Q3", models=[], model_years=[],
@@ -39,7 +39,8 @@ def load(ctx: DemoContext) -> None:
                title_en="OTA 5.2: several cars in the app, climate timers",
                description_zh="- App 支持一个账号管理多辆车\n- 远程空调可设置定时", description_en=(
                    "- One account, several cars in the app\n- Timers for remote climate"),
-               proposal_ids=_find("多辆车切换", "远程空调", "Switch between several cars", "Timers for remote climate"))
+               proposal_ids=find_proposals("多辆车切换", "远程空调", "Switch between several cars",
+                                           "Timers for remote climate"))
     service.change_state(ota, mod, "in_development", now=sh(y, 7, 1, 10))
     service.change_state(ota, mod, "released", now=sh(y, 9, 5, 20))
 
@@ -47,14 +48,14 @@ def load(ctx: DemoContext) -> None:
                  title_zh="超充站遮雨棚（首批 50 座）", title_en="Roofs over supercharger bays (first 50 sites)",
                  description_zh="首批 50 座超充站加装遮雨棚。",
                  description_en="Roofs at the first 50 supercharging sites.",
-                 proposal_ids=_find("遮雨棚", "Roofs over supercharger"))
+                 proposal_ids=find_proposals("遮雨棚", "Roofs over supercharger"))
     service.change_state(roofs, mod, "postponed", now=sh(y, 10, 20, 15), new_window=f"{y + 1}-Q2",
                          reason="多地规划审批晚于预期，首批站点顺延。/ Planning permits took longer than expected in "
                                 "several cities; the first sites move back.")
 
     mini = item(sh(y, 4, 8, 10), kind="ota", window=f"{y}-Q3", models=["001", "009"], model_years=[],
                 title_zh="车机微信小程序", title_en="WeChat mini-programmes in the car",
-                proposal_ids=_find("微信小程序"))
+                proposal_ids=find_proposals("微信小程序"))
     service.change_state(mini, mod, "cancelled", now=sh(y, 8, 12, 10),
                          reason="改为通过手机投屏提供，避免行车中分心。/ Offered through phone projection instead, "
                                 "to avoid distraction while driving.")
@@ -64,4 +65,4 @@ def load(ctx: DemoContext) -> None:
          description_en="The next 009, with the newest assisted driving and a heat pump as standard.")
     item(sh(y, 11, 12, 10), kind="ota", window=f"{y + 1}-03", models=["001", "009"], model_years=[2023],
          title_zh="城市领航辅助开放至 2023 款", title_en="City navigation assist for 2023 cars",
-         proposal_ids=_find("城市 NOA", "Bring city navigation", limit=2))
+         proposal_ids=find_proposals("城市 NOA", "Bring city navigation", limit=2))

@@ -1,24 +1,18 @@
 """Roadmap items (产品更新计划): announced product updates with a planned window, a state and a public history."""
 from __future__ import annotations
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Index
 
 from community.dbtypes import UTCDateTime, utcnow
 from community.extensions import db
+from community.util import in_viewer_language as _pick
 
 KINDS = {"ota": _l("OTA software update"), "hardware": _l("Hardware"), "new_model": _l("New model"),
          "service": _l("Service")}
 STATES = {"planned": _l("Planned"), "in_development": _l("In development"), "released": _l("Released"),
           "postponed": _l("Postponed"), "cancelled": _l("Cancelled")}
 _in = lambda values: ",".join(f"'{v}'" for v in values)  # noqa: E731
-
-
-def _pick(zh, en) -> str:
-    lang = str(get_locale() or "zh")[:2]
-    first, second = (en, zh) if lang == "en" else (zh, en)
-    return first or second or ""
 
 
 class RoadmapItem(db.Model):
