@@ -145,9 +145,15 @@ def add_vehicle(user: User, model: str, model_year: int, hardware: list[str], vi
 
 
 def review_vehicle(vehicle: Vehicle, actor: User, approve: bool, reason: str = "") -> Vehicle:
-    """Verify or reject a claimed vehicle; rejection needs a reason shown to the owner. Audited; commits."""
+    """Verify or reject a claimed vehicle; rejection needs a reason shown to the owner. Audited; commits.
+
+    Verifying moves the owner's entitlements that wait for a car onto this one (community.entitlements).
+    Raises PermissionDenied, ValidationError (no reason), Conflict (VIN clash; a transferred vehicle).
+    """
     if not actor.has_role("moderator"):
         raise PermissionDenied(_("Only moderators review vehicles."))
+    if vehicle.status == "transferred":  # a sold car's row is history; its next owner has a row of their own
+        raise Conflict(_("This vehicle was transferred to a new owner; its record is kept as it is."))
     reason = (reason or "").strip()
     if not approve and not reason:
         raise ValidationError(_("Give the owner a reason for the rejection."), {"reason": _("A reason is required.")})

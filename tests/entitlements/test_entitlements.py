@@ -186,6 +186,8 @@ def test_transfer_moves_exactly_the_right_entitlements(app, kinds):
     _assert_sound(charging, warranty, other_warranty, unrelated)
     with pytest.raises(Conflict):  # the sold row cannot be sold again
         transfers.transfer_vehicle(mod, old_car, bystander)
+    with pytest.raises(Conflict):  # nor re-verified or rejected by the vehicle review
+        accounts.review_vehicle(old_car, mod, approve=True)
 
 
 def test_owner_bound_credit_waits_for_and_carries_to_the_next_verified_car(app, kinds):
