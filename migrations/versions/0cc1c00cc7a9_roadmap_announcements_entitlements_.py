@@ -1,7 +1,7 @@
 """roadmap, announcements, entitlements; milestone kind announcement; vehicle status transferred
 
 Revision ID: 0cc1c00cc7a9
-Revises: d0ecaaf492db
+Revises: 8a74e019713f
 Create Date: 2026-11-30 11:06:15.300371
 
 """
@@ -50,7 +50,7 @@ def _milestone_kinds(kinds) -> None:
 
 # revision identifiers, used by Alembic.
 revision = '0cc1c00cc7a9'
-down_revision = 'd0ecaaf492db'
+down_revision = '8a74e019713f'
 branch_labels = None
 depends_on = None
 
