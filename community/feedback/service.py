@@ -48,6 +48,14 @@ def can_view(user, item: FeedbackItem) -> bool:
     return item.hidden_at is None and (item.author_id == user.id or pledge.is_agent_of(user, item.team_id))
 
 
+def author_named_to(user, item: FeedbackItem) -> bool:
+    """Whether ``user`` may see who wrote the item. Mystery shoppers stay anonymous to the teams whose
+    stores they visit (only moderators see their names); other authors are named to staff."""
+    if item.author is None or is_moderator(user) or item.author_id == getattr(user, "id", None):
+        return item.author is not None
+    return not item.author.has_role("mystery_shopper")
+
+
 def can_work(user, item: FeedbackItem) -> bool:
     """Reply, start, resolve: only agents of the item's current team."""
     return pledge.is_agent_of(user, item.team_id)

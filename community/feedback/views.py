@@ -67,6 +67,7 @@ def _render_detail(item, reply_form=None, resolve_form=None, team_form=None, sta
     show_internal = service.can_work(current_user, item) or service.is_moderator(current_user)
     return render_template(
         "feedback/detail.html", item=item, can_work=service.can_work(current_user, item),
+        author_named=service.author_named_to(current_user, item),
         can_reassign=service.can_reassign(current_user, item), show_internal=show_internal,
         corrections=service.corrections_for(item) if show_internal else [],
         reply_form=reply_form or ReplyForm(prefix="rp", formdata=None),

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from community.dbtypes import utcnow
 from community.errors import Conflict, NotFound, ValidationError
@@ -33,6 +33,7 @@ from community.shopper.redact import redact
 MAX_NARRATIVE = 20000
 MAX_COMMENT = 2000
 FUTURE_SLACK = timedelta(minutes=10)
+OLDEST_VISIT = timedelta(days=366)  # a typo in the year must not file a report into a long-gone month
 
 
 # ---- permissions ----
@@ -88,7 +89,7 @@ def get_own_draft(report_id: int, user) -> ShopperReport:
 
 def redaction_labels() -> dict[str, str]:
     return {"phone": _("[phone]"), "id_number": _("[ID number]"), "plate": _("[licence plate]"),
-            "vin": _("[VIN]"), "staff": _("[staff]")}
+            "vin": _("[VIN]"), "email": _("[e-mail]"), "wechat": _("[WeChat id]"), "staff": _("[staff]")}
 
 
 def readable_text(text: str, report: ShopperReport, user) -> str:
@@ -135,6 +136,8 @@ def _validate(data: ReportInput, now: datetime, item_ids: set[int]) -> dict[str,
         errors["visit_kind"] = _("Choose the kind of visit.")
     if data.visited_at is not None and data.visited_at > now + FUTURE_SLACK:
         errors["visited_at"] = _("The visit cannot be in the future.")
+    elif data.visited_at is not None and data.visited_at < now - OLDEST_VISIT:
+        errors["visited_at"] = _("Reports are for visits of the last 12 months.")
     if len(data.narrative or "") > MAX_NARRATIVE:
         errors["narrative"] = _("At most %(n)d characters.", n=MAX_NARRATIVE)
     for item_id, line in data.lines.items():
@@ -180,8 +183,12 @@ def add_photo(report: ShopperReport, shopper, filename: str, stream, now: dateti
     """Check, clean and keep one photo of a draft; commits. Raises ValidationError (field ``photos``):
     too many, too large, not a JPEG/PNG by content."""
     report = get_own_draft(report.id, shopper)
-    if len(report.photos) >= MAX_PHOTOS:
-        message = _("At most %(n)d photos per report; %(name)s was not added.", n=MAX_PHOTOS, name=filename or "")
+    message = _("At most %(n)d photos per report; %(name)s was not added.", n=MAX_PHOTOS, name=filename or "")
+    # Parallel uploads must not pass the limit together: on PostgreSQL a row lock on the report
+    # serialises them; on SQLite the single writer does, with the count taken after our insert.
+    db.session.execute(select(ShopperReport.id).where(ShopperReport.id == report.id).with_for_update())
+    if _photo_count(report.id) >= MAX_PHOTOS:
+        db.session.rollback()
         raise ValidationError(message, {"photos": message})
     image = photos.clean(filename, stream)
     stored = photos.store(image)
@@ -189,12 +196,19 @@ def add_photo(report: ShopperReport, shopper, filename: str, stream, now: dateti
                         size=len(image.data), width=image.width, height=image.height, created_at=now or utcnow())
     db.session.add(photo)
     try:
+        db.session.flush()
+        if _photo_count(report.id) > MAX_PHOTOS:
+            raise ValidationError(message, {"photos": message})
         db.session.commit()
     except Exception:
         db.session.rollback()
         photos.remove(stored)
         raise
     return photo
+
+
+def _photo_count(report_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(ReportPhoto).where(ReportPhoto.report_id == report_id))
 
 
 def delete_photo(report: ShopperReport, shopper, photo_id: int) -> None:

@@ -132,3 +132,13 @@ def test_nav_links(app, client, auth):
     assert "/scorecards" in client.get("/").get_data(as_text=True)
     auth.login_as(sf.shopper())
     assert 'id="nav-shopper"' in client.get("/").get_data(as_text=True)
+
+
+def test_agents_working_a_finding_do_not_learn_who_the_shopper_was(world, client, auth):
+    _, _, report, _ = world
+    finding = report.findings[0]
+    auth.login_as(f.agent("sales"))
+    page = client.get(f"/feedback/{finding.feedback_id}").get_data(as_text=True)
+    assert "Shopper Secret-Name" not in page and "a mystery shopper" in page
+    auth.login_as(f.moderator())
+    assert "Shopper Secret-Name" in client.get(f"/feedback/{finding.feedback_id}").get_data(as_text=True)

@@ -135,3 +135,47 @@ def test_photos_are_served_only_to_author_moderators_and_agents(app, client, aut
     assert client.get(url).status_code == 404
     auth.logout()
     assert client.get(url).status_code == 302
+
+
+def test_parallel_uploads_never_pass_the_limit(make_app, is_postgres):
+    """12 uploads at once to one draft keep at most 5 photos (a row lock on PostgreSQL, the single
+    writer plus a count after the insert on SQLite)."""
+    import threading
+
+    from community.accounts.models import User
+    from community.extensions import db
+    from community.shopper.models import MAX_PHOTOS, ShopperReport
+
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 12, "max_overflow": 0, "pool_timeout": 60}
+                   if is_postgres else {})
+    with app.app_context():
+        author = sf.shopper()
+        report = sf.draft(author, sf.store())
+        author_id, report_id = author.id, report.id
+    data = sf.image_bytes("PNG")
+    barrier, stored, refused, crashed = threading.Barrier(12), [], [], []
+
+    def upload(n: int):
+        with app.app_context():
+            user, draft = db.session.get(User, author_id), db.session.get(ShopperReport, report_id)
+            db.session.commit()
+            barrier.wait(timeout=60)
+            try:
+                service.add_photo(draft, user, f"p{n}.png", io.BytesIO(data))
+                stored.append(n)
+            except ValidationError:
+                refused.append(n)
+            except Exception as exc:  # noqa: BLE001 - e.g. "database is locked" fails the test
+                crashed.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=upload, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert crashed == []
+    with app.app_context():
+        assert len(stored) == ReportPhoto.query.filter_by(report_id=report_id).count() <= MAX_PHOTOS
+        assert len(stored) + len(refused) == 12

@@ -42,3 +42,16 @@ def test_ordinary_text_is_left_alone():
 
 def test_short_staff_names_do_not_blank_out_text():
     assert redact("王先生来了", ["王"]) == "王先生来了"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("电话１３８００１３８０００，谢谢", "电话[phone]，谢谢"),  # full-width digits; the full-width comma kept
+    ("call 138.0013.8000 now", "call [phone] now"),
+    ("王 小明 态度冷淡", "[staff] 态度冷淡"),
+    ("mail wangxm@store.example ok", "mail [email] ok"),
+    ("加微信：abc_12345", "加微信[wechat]"),
+    ("id wxid_abc123", "id [wechat]"),
+    ("WeChat: zhang_san88", "WeChat[wechat]"),
+])
+def test_disguised_formats_are_redacted_and_the_rest_kept_as_written(text, expected):
+    assert redact(text, ["王小明"]) == expected

@@ -143,10 +143,22 @@ def test_filing_findings_again_files_nothing_twice(setup):
 
 
 def test_visit_month_is_in_the_platform_zone(setup):
-    from datetime import UTC, datetime
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
 
     author, shop, sales, _ = setup
-    # 31 Oct 17:30 UTC is 1 Nov 01:30 in Shanghai
-    report = sf.submitted(author, shop, {sales.id: (4, "", False)},
-                          visited_at=datetime(2025, 10, 31, 17, 30, tzinfo=UTC))
-    assert report.visit_month == "2025-11"
+    # 01:30 on the 1st of last month in Shanghai is 17:30 UTC on the last day of the month before.
+    shanghai = ZoneInfo("Asia/Shanghai")
+    this_month = utcnow().astimezone(shanghai).replace(day=1, hour=1, minute=30, second=0, microsecond=0)
+    first = (this_month - timedelta(days=15)).replace(day=1)
+    visited = first.astimezone(UTC)
+    assert visited.day != 1 and visited.hour == 17
+    report = sf.submitted(author, shop, {sales.id: (4, "", False)}, visited_at=visited)
+    assert report.visit_month == first.strftime("%Y-%m")
+
+
+def test_a_visit_more_than_a_year_ago_is_refused(setup):
+    author, shop, sales, _ = setup
+    with pytest.raises(ValidationError) as err:
+        sf.draft(author, shop, {sales.id: (4, "", False)}, visited_at=utcnow() - timedelta(days=400))
+    assert "visited_at" in err.value.fields
