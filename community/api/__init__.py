@@ -46,6 +46,7 @@ def rate_key() -> str:
 def init_api(app) -> None:
     from community.api import (
         campaigns,
+        council,
         feedback,
         me,
         moderation,
@@ -72,7 +73,7 @@ def init_api(app) -> None:
     )
     api.init_app(app)
     api.register_converter(IdConverter, lambda conv: {"type": "integer", "minimum": 0, "maximum": conv.max})
-    for module in (proposals, timeline, me, notifications, feedback, public, moderation, campaigns):
+    for module in (proposals, timeline, me, notifications, feedback, public, moderation, campaigns, council):
         csrf.exempt(module.blp)
         limiter.limit(lambda: app.config["API_RATE_LIMIT"], key_func=rate_key)(module.blp)
         api.register_blueprint(module.blp, url_prefix=PREFIX + module.URL_PREFIX)

@@ -1,4 +1,7 @@
-"""/api/v1 for moderators: verify vehicles, move proposals through the workflow, post milestones."""
+"""/api/v1 for moderators: verify vehicles, move proposals through the workflow, post milestones, the flag
+queue, hide/restore/dismiss, block/unblock, vote removal, merging duplicates; and reporting content (anyone)."""
+from functools import partial
+
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -6,12 +9,22 @@ from marshmallow import Schema, fields, validate
 from community.accounts import service as accounts
 from community.accounts.models import Vehicle
 from community.api.auth import requires
-from community.api.schemas import ErrorSchema, MilestoneSchema, ProposalDetailSchema, VehicleSchema
+from community.api.schemas import (
+    AuthorSchema,
+    ErrorSchema,
+    MilestoneSchema,
+    ProposalDetailSchema,
+    VehicleSchema,
+    error_responses,
+)
 from community.errors import NotFound, PermissionDenied
 from community.extensions import db
+from community.moderation import service as moderation
+from community.moderation.targets import get_target
 from community.proposals import service as proposals
 from community.proposals.models import STATUS_LABELS
 from community.timeline.models import POSTABLE_KINDS
+from community.util import MAX_ID
 
 URL_PREFIX = ""
 blp = Blueprint("api_moderation", __name__, description="Moderators: vehicles, statuses and milestones.")
@@ -42,6 +55,62 @@ class StatusSchema(_Dated):
 class MilestoneInSchema(_Dated):
     kind = fields.String(required=True, validate=validate.OneOf(list(POSTABLE_KINDS)))
     progress_percent = fields.Integer(load_default=None, validate=validate.Range(0, 100))
+
+
+class ReasonSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(max=moderation.MAX_REASON),
+                           metadata={"description": "Why (1 to 1000 characters); kept in the audit log."})
+
+
+class MergeSchema(ReasonSchema):
+    original_id = fields.Integer(required=True, validate=validate.Range(1, MAX_ID),
+                                 metadata={"description": "The proposal the duplicate is merged into."})
+
+
+class ReportSchema(Schema):
+    id = fields.Integer(required=True)
+    target_type = fields.String(required=True)
+    target_id = fields.Integer(required=True)
+    reason = fields.String(required=True)
+    created_at = fields.AwareDateTime(required=True)
+
+
+class OpenFlagSchema(ReportSchema):
+    reporter = fields.Nested(AuthorSchema, required=True)
+
+
+class QueueEntrySchema(Schema):
+    target_type = fields.String(required=True)
+    target_id = fields.Integer(required=True)
+    label = fields.String(required=True, metadata={"description": "The kind of content, in the caller's language."})
+    excerpt = fields.String(required=True)
+    hidden = fields.Boolean(required=True)
+    first_at = fields.AwareDateTime(required=True, metadata={"description": "When it was first reported."})
+    flags = fields.List(fields.Nested(OpenFlagSchema), required=True)
+
+
+class TargetStateSchema(Schema):
+    target_type = fields.String(required=True)
+    target_id = fields.Integer(required=True)
+    hidden = fields.Boolean(required=True)
+
+
+class CountSchema(Schema):
+    count = fields.Integer(required=True, metadata={"description": "How many flags or votes the action closed "
+                                                                   "or removed."})
+
+
+class UserStateSchema(Schema):
+    id = fields.Integer(required=True)
+    display_name = fields.String(required=True)
+    is_blocked = fields.Boolean(required=True)
+
+
+class MergeResultSchema(Schema):
+    moved = fields.Integer(required=True, metadata={"description": "Supporters copied to the original."})
+    already = fields.Integer(required=True, metadata={"description": "Supporters who had voted for both: "
+                                                                     "counted once."})
+    original_votes = fields.Integer(required=True)
 
 
 def _moderator():
@@ -102,3 +171,125 @@ def post_milestone(data, proposal_id):
                                     text_en=data["text_en"], occurred_at=data["occurred_at"],
                                     backdate_reason=data["backdate_reason"],
                                     progress_percent=data["progress_percent"])
+
+
+# ---- reporting content (any logged-in, unblocked user) and the moderators' flag queue ----
+
+_errors = partial(error_responses, blp)
+
+
+@blp.route("/reports/<target_type>/<int:target_id>", methods=["POST"])
+@requires("write")
+@blp.arguments(ReasonSchema)
+@blp.response(201, ReportSchema)
+@_errors(401, 403, 404, 409, 422, descriptions={
+    403: "Blocked users cannot report", 404: "Unknown kind, missing, hidden or not visible to the caller",
+    409: "The caller already has an open report on it"})
+def report(data, target_type, target_id):
+    """Report content (``proposal``, ``comment``, ``milestone``, ``feedback``...) to the moderators."""
+    return moderation.flag(current_user, target_type, target_id, data["reason"])
+
+
+@blp.route("/moderation/flags")
+@requires("read")
+@blp.response(200, QueueEntrySchema(many=True))
+@_errors(401, 403)
+def flag_queue():
+    """Open reports grouped by content, the longest-waiting first (moderators)."""
+    _moderator()
+    return moderation.open_queue(current_user)
+
+
+def _target_state(target_type: str, target_id: int, hidden: bool) -> dict:
+    return {"target_type": target_type, "target_id": target_id, "hidden": hidden}
+
+
+def _set_hidden(data, target_type, target_id, hidden: bool) -> dict:
+    _moderator()
+    get_target(target_type).load(target_id)  # 404 before the reason is looked at, as for every missing id
+    moderation.set_hidden(current_user, target_type, target_id, hidden, data["reason"])
+    return _target_state(target_type, target_id, hidden)
+
+
+@blp.route("/moderation/<target_type>/<int:target_id>/hide", methods=["POST"])
+@requires("write")
+@blp.arguments(ReasonSchema)
+@blp.response(200, TargetStateSchema)
+@_errors(401, 403, 404, 409, 422, descriptions={409: "Already hidden"})
+def hide(data, target_type, target_id):
+    """Hide content with a reason: it leaves every public read path; its open reports are resolved."""
+    return _set_hidden(data, target_type, target_id, True)
+
+
+@blp.route("/moderation/<target_type>/<int:target_id>/restore", methods=["POST"])
+@requires("write")
+@blp.arguments(ReasonSchema)
+@blp.response(200, TargetStateSchema)
+@_errors(401, 403, 404, 409, 422, descriptions={409: "Not hidden"})
+def restore(data, target_type, target_id):
+    """Restore hidden content with a reason."""
+    return _set_hidden(data, target_type, target_id, False)
+
+
+@blp.route("/moderation/<target_type>/<int:target_id>/dismiss", methods=["POST"])
+@requires("write")
+@blp.arguments(ReasonSchema)
+@blp.response(200, CountSchema)
+@_errors(401, 403, 404, 409, 422, descriptions={409: "No open reports on it"})
+def dismiss(data, target_type, target_id):
+    """Close the open reports on content without hiding it; answers how many were closed."""
+    _moderator()
+    get_target(target_type).load(target_id)
+    return {"count": moderation.dismiss(current_user, target_type, target_id, data["reason"])}
+
+
+def _user_state(user) -> dict:
+    return {"id": user.id, "display_name": user.display_name, "is_blocked": user.is_blocked}
+
+
+@blp.route("/moderation/users/<int:user_id>/block", methods=["POST"])
+@requires("write")
+@blp.arguments(ReasonSchema)
+@blp.response(200, UserStateSchema)
+@_errors(401, 403, 404, 409, 422, descriptions={
+    403: "Not a moderator, the caller themself, or staff (admins only)", 409: "Already blocked"})
+def block(data, user_id):
+    """Block a user: they keep reading but no longer post, comment, vote, report or pledge."""
+    _moderator()
+    return _user_state(moderation.set_blocked(current_user, moderation.get_user(user_id), True, data["reason"]))
+
+
+@blp.route("/moderation/users/<int:user_id>/unblock", methods=["POST"])
+@requires("write")
+@blp.arguments(ReasonSchema)
+@blp.response(200, UserStateSchema)
+@_errors(401, 403, 404, 409, 422, descriptions={409: "Not blocked"})
+def unblock(data, user_id):
+    """Unblock a user."""
+    _moderator()
+    return _user_state(moderation.set_blocked(current_user, moderation.get_user(user_id), False, data["reason"]))
+
+
+@blp.route("/moderation/users/<int:user_id>/remove-votes", methods=["POST"])
+@requires("write")
+@blp.arguments(ReasonSchema)
+@blp.response(200, CountSchema)
+@_errors(401, 403, 404, 409, 422, descriptions={409: "The user is not blocked"})
+def remove_votes(data, user_id):
+    """Remove every vote of a blocked user and recount; answers how many votes went."""
+    _moderator()
+    return {"count": moderation.remove_votes(current_user, moderation.get_user(user_id), data["reason"])}
+
+
+@blp.route("/moderation/proposals/<int:proposal_id>/merge", methods=["POST"])
+@requires("write")
+@blp.arguments(MergeSchema)
+@blp.response(200, MergeResultSchema)
+@_errors(401, 403, 404, 409, 422, descriptions={
+    409: "Already merged, or a vote collided: retry", 422: "No reason, the same proposal, or a hidden or merged "
+                                                           "original"})
+def merge(data, proposal_id):
+    """Merge a duplicate proposal into its original: supporters move, each voter counted once."""
+    _moderator()
+    get_target("proposal").load(proposal_id)
+    return moderation.merge(current_user, proposal_id, data["original_id"], data["reason"])

@@ -1,4 +1,4 @@
-"""/api/v1/proposals: list, detail, create, vote, withdraw, per-proposal timeline."""
+"""/api/v1/proposals: list, detail, create, vote, withdraw, comments, per-proposal timeline."""
 from functools import partial
 
 from flask_login import current_user
@@ -6,6 +6,9 @@ from flask_smorest import Blueprint
 
 from community.api.auth import requires
 from community.api.schemas import (
+    CommentArgs,
+    CommentPageSchema,
+    CommentSchema,
     MilestoneSchema,
     ProposalDetailSchema,
     ProposalListArgs,
@@ -82,3 +85,26 @@ def withdraw(proposal_id):
 def proposal_timeline(proposal_id):
     """The proposal's public milestones, newest first."""
     return for_proposal(service.get_visible(proposal_id).id)
+
+
+@blp.route("/<int:proposal_id>/comments")
+@blp.etag
+@blp.arguments(CommentArgs, location="query")
+@blp.response(200, CommentPageSchema)
+@_errors(404, 422)
+def list_comments(args, proposal_id):
+    """The proposal's visible comments, oldest first, cursor-paged (hidden comments are left out)."""
+    values = decode_cursor(args["cursor"])
+    items, after = service.comments_page(service.get_visible(proposal_id), values[0] if values else None,
+                                         args["limit"])
+    return {"items": items, "next_cursor": encode_cursor([after]) if after else None}
+
+
+@blp.route("/<int:proposal_id>/comments", methods=["POST"])
+@requires("write")
+@blp.arguments(CommentSchema)
+@blp.response(201, CommentSchema)
+@_errors(401, 403, 404, 422)
+def create_comment(data, proposal_id):
+    """Comment on a visible proposal (Markdown); blocked users are refused with 403, as on the web."""
+    return service.add_comment(current_user, service.get_visible(proposal_id), data["body"])

@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS
 from community.proposals.models import CATEGORIES, STATUS_LABELS
-from community.proposals.service import MAX_BODY, MAX_TITLE, has_voted
+from community.proposals.service import MAX_BODY, MAX_COMMENT, MAX_TITLE, has_voted
 from community.timeline.models import KINDS
 
 
@@ -49,6 +49,25 @@ class ProposalDetailSchema(ProposalSchema):
 
 class ProposalPageSchema(Schema):
     items = fields.List(fields.Nested(ProposalSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class CommentSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    proposal_id = fields.Integer(dump_only=True)
+    body = fields.String(required=True, validate=validate.Length(1, MAX_COMMENT),
+                         metadata={"description": "Markdown source."})
+    body_html = fields.String(dump_only=True, metadata={"description": "Rendered and sanitised HTML."})
+    author = fields.Nested(AuthorSchema, dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+
+
+class CommentArgs(CursorArgs):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+
+
+class CommentPageSchema(Schema):
+    items = fields.List(fields.Nested(CommentSchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True)
 
 

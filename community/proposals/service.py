@@ -32,6 +32,7 @@ from community.proposals.models import (
 from community.search import query_terms, terms
 from community.text import render_markdown
 from community.timeline.service import add_milestone
+from community.util import MAX_ID
 
 SORTS = {
     "top": (Proposal.vote_count, Proposal.id),
@@ -133,6 +134,21 @@ def list_proposals(sort: str = "top", status: str | None = None, category: str |
 def comments_for(proposal: Proposal) -> list[Comment]:
     return (Comment.query.options(shown_user(Comment.author)).filter_by(proposal_id=proposal.id)
             .filter(Comment.hidden_at.is_(None)).order_by(Comment.id).all())
+
+
+def comments_page(proposal: Proposal, after_id=None, limit: int = 50) -> tuple[list[Comment], int | None]:
+    """One page of a proposal's visible comments, oldest first, keyset-paged by id: (comments, next after_id).
+
+    ``after_id`` is the last id of the previous page; anything but an id in range (a tampered cursor)
+    means the first page. ``next`` is None on the last page.
+    """
+    query = (Comment.query.options(shown_user(Comment.author)).filter_by(proposal_id=proposal.id)
+             .filter(Comment.hidden_at.is_(None)))
+    if isinstance(after_id, int) and not isinstance(after_id, bool) and 0 <= after_id <= MAX_ID:
+        query = query.filter(Comment.id > after_id)
+    rows = query.order_by(Comment.id).limit(limit + 1).all()
+    items = rows[:limit]
+    return items, (items[-1].id if len(rows) > limit else None)
 
 
 def has_voted(user, proposal: Proposal) -> bool:
