@@ -22,7 +22,7 @@ blp = Blueprint("api_council", __name__, description="Council members and modera
 _errors = partial(error_responses, blp)
 
 
-class QueueArgs(CursorArgs):
+class CouncilQueueArgs(CursorArgs):
     sort = fields.String(load_default="votes", validate=validate.OneOf(["votes", "age"]),
                          metadata={"description": "votes: most supported first; age: oldest first."})
 
@@ -67,7 +67,7 @@ def _page(values) -> int:
 
 @blp.route("/queue")
 @requires("read")
-@blp.arguments(QueueArgs, location="query")
+@blp.arguments(CouncilQueueArgs, location="query")
 @blp.response(200, QueuePageSchema)
 @_errors(401, 403, 422)
 def queue(args):
