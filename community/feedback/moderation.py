@@ -10,23 +10,14 @@ from flask_babel import lazy_gettext as _l
 
 from community.feedback import service
 from community.feedback.models import FeedbackItem
-from community.moderation.targets import TargetType, register
+from community.moderation.targets import TargetType, excerpt, hidden_lister, register
 
 
 def _load(item_id: int) -> FeedbackItem:
     return service.get_item(item_id)
 
 
-def _describe(item: FeedbackItem) -> str:
-    text = " ".join(item.text.split())
-    return f"#{item.id} " + (text if len(text) <= 160 else text[:159] + "…")
-
-
-def _list_hidden(limit: int) -> list[FeedbackItem]:
-    return (FeedbackItem.query.filter(FeedbackItem.hidden_at.is_not(None))
-            .order_by(FeedbackItem.hidden_at.desc()).limit(limit).all())
-
-
 register(TargetType(
-    "feedback", _l("Feedback"), _load, service.set_hidden, lambda item: item.hidden_at is not None, _describe,
-    lambda item: url_for("feedback.detail", item_id=item.id), _list_hidden, can_see=service.can_view))
+    "feedback", _l("Feedback"), _load, service.set_hidden, lambda item: item.hidden_at is not None,
+    lambda item: f"#{item.id} {excerpt(item.text)}", lambda item: url_for("feedback.detail", item_id=item.id),
+    hidden_lister(FeedbackItem), can_see=service.can_view))

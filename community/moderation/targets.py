@@ -70,14 +70,14 @@ def _loader(model):
     return load
 
 
-def _hidden_lister(model):
+def hidden_lister(model):
     def list_hidden(limit: int) -> list:
         return model.query.filter(model.hidden_at.is_not(None)).order_by(model.hidden_at.desc()).limit(limit).all()
 
     return list_hidden
 
 
-def _excerpt(text: str, n: int = 160) -> str:
+def excerpt(text: str, n: int = 160) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= n else text[: n - 1] + "…"
 
@@ -85,12 +85,12 @@ def _excerpt(text: str, n: int = 160) -> str:
 register(TargetType(
     "proposal", _l("Proposal"), _loader(Proposal), proposal_rules.set_hidden, lambda p: p.hidden_at is not None,
     lambda p: f"#{p.id} {p.title}", lambda p: url_for("proposals.detail", proposal_id=p.id),
-    _hidden_lister(Proposal)))
+    hidden_lister(Proposal)))
 register(TargetType(
     "comment", _l("Comment"), _loader(Comment), proposal_rules.set_hidden, lambda c: c.hidden_at is not None,
-    lambda c: _excerpt(c.body), lambda c: url_for("proposals.detail", proposal_id=c.proposal_id, _anchor=f"c{c.id}"),
-    _hidden_lister(Comment)))
+    lambda c: excerpt(c.body), lambda c: url_for("proposals.detail", proposal_id=c.proposal_id, _anchor=f"c{c.id}"),
+    hidden_lister(Comment)))
 register(TargetType(
     "milestone", _l("Milestone"), _loader(Milestone), proposal_rules.set_hidden, lambda m: m.hidden_at is not None,
-    lambda m: _excerpt(m.text_zh or m.text_en or ""),
-    lambda m: url_for("proposals.detail", proposal_id=m.proposal_id, _anchor=f"m{m.id}"), _hidden_lister(Milestone)))
+    lambda m: excerpt(m.text_zh or m.text_en or ""),
+    lambda m: url_for("proposals.detail", proposal_id=m.proposal_id, _anchor=f"m{m.id}"), hidden_lister(Milestone)))
