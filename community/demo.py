@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert
 
-from community.accounts.models import User, UserRole, Vehicle
-from community.accounts.vehicles import vin_hash, with_check_digit
+from community.accounts.models import User, UserRole
 from community.dbtypes import utcnow
+from community.demo_base import PASSWORD, SHANGHAI, DemoContext, sh
+from community.demo_base import vehicle as _vehicle
 from community.extensions import db
 from community.proposals import service as proposals
 from community.proposals.models import CATEGORIES, Proposal, ProposalTerm, Vote
@@ -24,8 +23,6 @@ from community.search import terms
 from community.text import render_markdown
 from community.timeline.models import Milestone
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-PASSWORD = "cocreate-demo"
 LOGINS = {
     "admin": "admin@cocreate.example",
     "moderator": "moderator@cocreate.example",
@@ -41,32 +38,12 @@ def story_year(now: datetime | None = None) -> int:
     return now.year if (now.month, now.day) >= (11, 24) else now.year - 1
 
 
-def sh(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    """A Shanghai wall-clock time as an aware UTC instant."""
-    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI).astimezone(UTC)
-
-
-def _vin(rng: random.Random) -> str:
-    alphabet = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
-    body = "LZ" + "".join(rng.choice(alphabet) for _ in range(15))
-    return with_check_digit(body)
-
-
 def _user(email: str, name: str, roles=()) -> User:
     user = User(email=email, display_name=name, session_token=secrets.token_hex(16))
     user.set_password(PASSWORD)
     user.roles = [UserRole(role=r) for r in roles]
     db.session.add(user)
     return user
-
-
-def _vehicle(user, rng, model, year, hardware, status="verified", reviewer=None) -> Vehicle:
-    vin = _vin(rng)
-    v = Vehicle(owner=user, model=model, model_year=year, hardware=sorted(hardware), vin_hash=vin_hash(vin),
-                vin_prefix=vin[:2], vin_last4=vin[-4:], status=status, reviewed_by_id=getattr(reviewer, "id", None),
-                reviewed_at=utcnow() if status != "pending" else None)
-    db.session.add(v)
-    return v
 
 
 ZH_TOPICS = {
@@ -155,20 +132,6 @@ def load(if_empty: bool = False, owners: int = 60, n_proposals: int = 200, votes
         db.session.commit()
     return (f"demo loaded: {User.query.count()} users, {Proposal.query.count()} proposals, "
             f"{Vote.query.count()} votes, {Milestone.query.count()} milestones")
-
-
-@dataclass
-class DemoContext:
-    """What feature demo loaders get: the story proposal, the demo users and a seeded random source."""
-
-    rng: random.Random
-    year: int
-    story: Proposal
-    owner: User
-    council: User
-    moderator: User
-    admin: User
-    crowd: list[User]
 
 
 def feature_loaders() -> list:

@@ -1,6 +1,8 @@
 """Users, their stored roles, and their vehicles."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
 from sqlalchemy.orm import joinedload, lazyload
@@ -11,6 +13,16 @@ from community.extensions import db
 
 # "transferred": sold or handed on, verified by a moderator (community.entitlements.transfers); kept for history.
 VEHICLE_STATUSES = ("pending", "verified", "rejected", "transferred")
+
+
+# Roles a higher feature decides (user id -> held now?), e.g. "council_member" by community.council: this
+# module sits below every feature and never imports one, so the feature registers its answer at start-up.
+_derived_roles: dict[str, Callable[[int], bool]] = {"council_member": lambda user_id: False}
+
+
+def register_derived_role(role: str, holds: Callable[[int], bool]) -> None:
+    """Let ``holds(user_id)`` decide ``User.has_role(role)`` (admins and blocked users aside) from now on."""
+    _derived_roles[role] = holds
 
 
 class User(UserMixin, db.Model):
@@ -52,7 +64,9 @@ class User(UserMixin, db.Model):
         """Blocked users hold no role; admin implies every role; owner and council_member are derived.
 
         ``council_member`` is true only during an active council term (community.council), never from a
-        stored role row, so a member whose term has ended loses council rights at that instant.
+        stored role row, so a member whose term has ended loses council rights at that instant. The council
+        feature answers that through ``register_derived_role`` at start-up; a derived role nobody registered
+        is held by no one (never read from the stored rows).
         """
         if self.is_blocked:
             return False
@@ -61,10 +75,8 @@ class User(UserMixin, db.Model):
         names = self.role_names
         if "admin" in names:
             return True
-        if role == "council_member":
-            from community.council.service import has_active_term  # council owns terms; imported late
-
-            return self.id is not None and has_active_term(self.id)
+        if role in _derived_roles:
+            return self.id is not None and _derived_roles[role](self.id)
         return role in names
 
     def __repr__(self) -> str:

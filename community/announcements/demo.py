@@ -3,7 +3,7 @@ supercharger roofs). Posted at load time: each proposal's timeline gets an ``ann
 from __future__ import annotations
 
 from community.announcements import service
-from community.demo import DemoContext
+from community.demo_base import DemoContext
 from community.roadmap.demo import find_proposals
 
 

@@ -15,7 +15,7 @@ from community.accounts.models import User, Vehicle
 from community.accounts.vehicles import vin_hash, with_check_digit
 from community.campaigns import pledges, service
 from community.dbtypes import utcnow
-from community.demo import DemoContext
+from community.demo_base import DemoContext
 from community.extensions import db
 
 INELIGIBLE = [  # (e-mail, name, model, year, hardware): one per refusal reason

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from community.campaigns.models import Campaign
-from community.campaigns.service import beijing_time, open_clause
+from community.campaigns.windows import beijing_time, open_clause
 from community.extensions import db
 from community.notifications import service as notifications
 from community.proposals.models import Proposal

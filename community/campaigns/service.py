@@ -17,6 +17,8 @@ from sqlalchemy import or_, select, update
 from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS
 from community.audit import service as audit
 from community.campaigns.models import Campaign
+from community.campaigns.reminders import remind_closing
+from community.campaigns.windows import CAMPAIGN_ZONE, _second, beijing_time, open_clause
 from community.dbtypes import utcnow
 from community.errors import Conflict, DomainError, Gone, NotFound, PermissionDenied, ValidationError
 from community.extensions import db
@@ -24,7 +26,6 @@ from community.proposals import service as proposals
 from community.text import render_markdown
 from community.timeline.service import BACKDATE_GRACE, add_milestone
 
-CAMPAIGN_ZONE = ZoneInfo("Asia/Shanghai")  # the brand's zone: windows are announced in Beijing time
 UTC = ZoneInfo("UTC")
 # "Accepted" in the workflow sense: approved (立项) and not yet delivered.
 CAMPAIGNABLE_STATUSES = ("accepted", "in_progress")
@@ -61,17 +62,6 @@ def window_from_local(opens_local: datetime, closes_on: date, zone: ZoneInfo = C
 
 def local_day(instant: datetime, zone: ZoneInfo = CAMPAIGN_ZONE) -> date:
     return instant.astimezone(zone).date()
-
-
-def _second(now: datetime) -> datetime:
-    """``now`` floored to the second, compared with the inclusive ``closes_at`` in SQL."""
-    return now.replace(microsecond=0)
-
-
-def open_clause(now: datetime):
-    """SQL condition: the campaign is published, not cancelled and ``now`` is inside its window."""
-    return (Campaign.published_at.is_not(None), Campaign.cancelled_at.is_(None), Campaign.opens_at <= now,
-            Campaign.closes_at >= _second(now))
 
 
 def refusal(campaign: Campaign, now: datetime) -> str | None:
@@ -315,11 +305,6 @@ def cancel_campaign(campaign: Campaign, actor, reason: str, now: datetime | None
 
 # ---- milestones, exactly once ----
 
-def beijing_time(instant: datetime) -> str:
-    """``instant`` as Shanghai wall-clock text for announcements, e.g. 2025-12-24 23:59:59."""
-    return instant.astimezone(CAMPAIGN_ZONE).strftime("%Y-%m-%d %H:%M:%S")
-
-
 def _backdate(occurred_at: datetime) -> str | None:
     # add_milestone judges against the real clock, so this does too.
     if utcnow() - occurred_at > BACKDATE_GRACE:
@@ -391,8 +376,6 @@ def close_due(now: datetime | None = None) -> list[tuple[int, list[str]]]:
     Returns [(campaign_id, kinds written)] for the campaigns where something was written
     (``campaign_opened``, ``campaign_closing``, ``campaign_closed``).
     """
-    from community.campaigns.reminders import remind_closing  # it builds on this module's window rules
-
     now = now or utcnow()
     due = db.session.scalars(
         select(Campaign.id).where(Campaign.published_at.is_not(None), Campaign.cancelled_at.is_(None),

@@ -10,7 +10,7 @@ from sqlalchemy import func
 
 from community.council import service, sessions
 from community.dbtypes import utcnow
-from community.demo import DemoContext, sh
+from community.demo_base import DemoContext, sh
 from community.moderation import service as moderation
 from community.proposals import service as proposals
 from community.proposals.models import Proposal

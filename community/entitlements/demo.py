@@ -14,7 +14,8 @@ from community.accounts import service as accounts
 from community.accounts.models import User
 from community.accounts.vehicles import with_check_digit
 from community.dbtypes import utcnow
-from community.demo import DemoContext, _vehicle
+from community.demo_base import DemoContext
+from community.demo_base import vehicle as _vehicle
 from community.entitlements import service, transfers
 from community.extensions import db
 

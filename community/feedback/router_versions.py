@@ -1,7 +1,8 @@
-"""The router's model versions from the app's side: train a new one, list them, activate one (roll back/forward).
+"""The router's model versions from the app's side: list them, activate one (roll back/forward).
 
 Files live under config ROUTER_MODELS_DIR (``community.routing.versions``); which one serves is the latest
-``RouterActivation`` row. Shared by ``flask routing ...`` and the admin page.
+``RouterActivation`` row. Shared by ``flask routing ...`` and the admin page. Training a new version from the
+app's data is ``retrain.py`` (it reads feedback's corrections, which sit above this module).
 """
 from __future__ import annotations
 
@@ -81,29 +82,6 @@ def activate(version: str, actor=None, reason: str = "activate", now: datetime |
                  {"version": version}, note=reason)
     db.session.commit()
     return row
-
-
-@dataclass(frozen=True)
-class Trained:
-    version: str
-    metadata: dict
-    activated: bool
-
-
-def train(actor=None, activate_it: bool = True) -> Trained:
-    """Train a new version on the seed corpus plus every correction people made; activate it unless told not to.
-
-    The threshold saved with it is config ROUTER_THRESHOLD. Takes a few seconds (two fits).
-    """
-    from community.feedback import service
-    from community.routing import versions
-    from community.routing.train import train_router
-
-    router = train_router(service.training_examples(), threshold=float(current_app.config["ROUTER_THRESHOLD"]))
-    version = versions.save_version(router, models_root(), router.metadata["training_data_sha256"])
-    if activate_it:
-        activate(version, actor, reason="trained")
-    return Trained(version, versions.read_metadata(models_root(), version), activate_it)
 
 
 def has_usable_active() -> bool:

@@ -10,7 +10,7 @@ import click
 from flask import Blueprint
 
 from community.errors import DomainError
-from community.feedback import router_versions
+from community.feedback import retrain, router_versions
 
 routing_cli = Blueprint("routing", __name__, cli_group="routing")
 
@@ -24,7 +24,7 @@ def train(if_missing: bool, activate: bool) -> None:
     if if_missing and router_versions.has_usable_active():
         click.echo(f"router version {router_versions.active_version()} is active; not retrained")
         return
-    trained = router_versions.train(activate_it=activate)
+    trained = retrain.train(activate_it=activate)
     meta = trained.metadata
     rows, held = meta.get("rows") or {}, meta.get("heldout_metrics") or {}
     click.echo(f"saved {router_versions.models_root() / trained.version}: {meta['training_size']} examples "

@@ -65,7 +65,7 @@ def _agent(email: str, name: str, password: str) -> User:
 
 def load(ctx) -> None:
     """Teams, promises and agents (idempotent on the promises: skipped when any exist)."""
-    from community.demo import PASSWORD
+    from community.demo_base import PASSWORD
 
     teams = {t.slug: t for t in service.ensure_teams()}
     if not PledgeItem.query.first():

@@ -3,7 +3,7 @@ released; supercharger roofs were postponed (original window kept); a mini-progr
 model and a month-dated OTA are planned. Items are dated at their real steps (``now`` of each call)."""
 from __future__ import annotations
 
-from community.demo import DemoContext, sh
+from community.demo_base import DemoContext, sh
 from community.proposals.models import Proposal
 from community.roadmap import service
 
