@@ -200,47 +200,40 @@ def flag_queue():
     return moderation.open_queue(current_user)
 
 
-def _target_state(target_type: str, target_id: int, hidden: bool) -> dict:
-    return {"target_type": target_type, "target_id": target_id, "hidden": hidden}
+def _content_action(action: str, schema: type[Schema], conflict: str, doc: str, act) -> None:
+    """Register ``POST /moderation/<target_type>/<target_id>/<action>`` (endpoint ``api_moderation.<action>``).
+
+    hide, restore and dismiss share one shape: a moderator, the content (404 before the reason is looked at,
+    as for every missing id), a reason; ``act(actor, target_type, target_id, reason)`` answers the body.
+    """
+    def view(data, target_type, target_id):
+        _moderator()
+        get_target(target_type).load(target_id)
+        return act(current_user, target_type, target_id, data["reason"])
+
+    view.__name__ = view.__qualname__ = action
+    view.__doc__ = doc
+    documented = _errors(401, 403, 404, 409, 422, descriptions={409: conflict})(view)
+    documented = blp.arguments(ReasonSchema)(blp.response(200, schema)(documented))
+    blp.route(f"/moderation/<target_type>/<int:target_id>/{action}", methods=["POST"])(requires("write")(documented))
 
 
-def _set_hidden(data, target_type, target_id, hidden: bool) -> dict:
-    _moderator()
-    get_target(target_type).load(target_id)  # 404 before the reason is looked at, as for every missing id
-    moderation.set_hidden(current_user, target_type, target_id, hidden, data["reason"])
-    return _target_state(target_type, target_id, hidden)
+def _set_hidden(hidden: bool):
+    def act(actor, target_type: str, target_id: int, reason: str) -> dict:
+        moderation.set_hidden(actor, target_type, target_id, hidden, reason)
+        return {"target_type": target_type, "target_id": target_id, "hidden": hidden}
+
+    return act
 
 
-@blp.route("/moderation/<target_type>/<int:target_id>/hide", methods=["POST"])
-@requires("write")
-@blp.arguments(ReasonSchema)
-@blp.response(200, TargetStateSchema)
-@_errors(401, 403, 404, 409, 422, descriptions={409: "Already hidden"})
-def hide(data, target_type, target_id):
-    """Hide content with a reason: it leaves every public read path; its open reports are resolved."""
-    return _set_hidden(data, target_type, target_id, True)
-
-
-@blp.route("/moderation/<target_type>/<int:target_id>/restore", methods=["POST"])
-@requires("write")
-@blp.arguments(ReasonSchema)
-@blp.response(200, TargetStateSchema)
-@_errors(401, 403, 404, 409, 422, descriptions={409: "Not hidden"})
-def restore(data, target_type, target_id):
-    """Restore hidden content with a reason."""
-    return _set_hidden(data, target_type, target_id, False)
-
-
-@blp.route("/moderation/<target_type>/<int:target_id>/dismiss", methods=["POST"])
-@requires("write")
-@blp.arguments(ReasonSchema)
-@blp.response(200, CountSchema)
-@_errors(401, 403, 404, 409, 422, descriptions={409: "No open reports on it"})
-def dismiss(data, target_type, target_id):
-    """Close the open reports on content without hiding it; answers how many were closed."""
-    _moderator()
-    get_target(target_type).load(target_id)
-    return {"count": moderation.dismiss(current_user, target_type, target_id, data["reason"])}
+_content_action("hide", TargetStateSchema, "Already hidden",
+                "Hide content with a reason: it leaves every public read path; its open reports are resolved.",
+                _set_hidden(True))
+_content_action("restore", TargetStateSchema, "Not hidden", "Restore hidden content with a reason.", _set_hidden(False))
+_content_action("dismiss", CountSchema, "No open reports on it",
+                "Close the open reports on content without hiding it; answers how many were closed.",
+                lambda actor, target_type, target_id, reason: {
+                    "count": moderation.dismiss(actor, target_type, target_id, reason)})
 
 
 def _user_state(user) -> dict:

@@ -1,8 +1,6 @@
 """Write audit entries. Callers own the transaction: the entry commits or rolls back with the change."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from community import csvexport
 from community.audit.models import AuditEntry
 from community.extensions import db
 
@@ -77,38 +76,22 @@ def action_names() -> list[str]:
 
 CSV_HEADER = ["id", "created_at_utc", "actor_id", "actor_email", "action", "target_type", "target_id", "before",
               "after", "note"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    """A CSV cell that spreadsheet programs will not execute as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def csv_lines(f: AuditFilter, batch: int = 1000) -> Iterator[str]:
-    """The filtered log as CSV text lines (header first), oldest first, read in batches of ``batch`` ids."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
+    """The filtered log as CSV text (header first, UTF-8 mark before it), oldest first, read in batches of
+    ``batch`` ids."""
+    def rows():
+        last = 0
+        while True:
+            entries = _filtered(f).filter(AuditEntry.id > last).order_by(AuditEntry.id).limit(batch).all()
+            if not entries:
+                return
+            for e in entries:
+                yield [e.id, e.created_at.isoformat(), e.actor_id, e.actor.email if e.actor else "", e.action,
+                       e.target_type, e.target_id,
+                       json.dumps(e.before, ensure_ascii=False) if e.before is not None else "",
+                       json.dumps(e.after, ensure_ascii=False) if e.after is not None else "", e.note]
+            last = entries[-1].id
 
-    def flush() -> str:
-        out = buf.getvalue()
-        buf.seek(0)
-        buf.truncate()
-        return out
-
-    writer.writerow(CSV_HEADER)
-    yield flush()
-    last = 0
-    while True:
-        rows = _filtered(f).filter(AuditEntry.id > last).order_by(AuditEntry.id).limit(batch).all()
-        if not rows:
-            return
-        for e in rows:
-            writer.writerow([e.id, e.created_at.isoformat(), e.actor_id or "", _cell(e.actor.email if e.actor else ""),
-                             _cell(e.action), _cell(e.target_type), e.target_id,
-                             _cell(json.dumps(e.before, ensure_ascii=False) if e.before is not None else ""),
-                             _cell(json.dumps(e.after, ensure_ascii=False) if e.after is not None else ""),
-                             _cell(e.note)])
-        last = rows[-1].id
-        yield flush()
+    return csvexport.csv_lines(CSV_HEADER, rows(), bom=True)

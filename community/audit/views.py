@@ -1,8 +1,9 @@
 from datetime import datetime, timedelta
 
-from flask import Response, render_template, request, stream_with_context, url_for
+from flask import render_template, request, url_for
 
 from community.audit import bp, service
+from community.csvexport import csv_response
 from community.security import role_required
 from community.timezones import local_to_utc
 
@@ -42,11 +43,4 @@ def index():
 @role_required("admin")
 def export():
     """The filtered audit log as CSV (UTF-8 with BOM so spreadsheet programs read Chinese correctly)."""
-    f = _filter_from_args(request.args)
-
-    def body():
-        yield "\ufeff"
-        yield from service.csv_lines(f)
-
-    return Response(stream_with_context(body()), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=audit.csv"})
+    return csv_response(service.csv_lines(_filter_from_args(request.args)), "audit.csv")

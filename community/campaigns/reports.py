@@ -1,8 +1,6 @@
 """The operators' view of a campaign: pledges per day, by model and model year, cancellations, CSV export."""
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload
 
+from community import csvexport
 from community.campaigns.models import Campaign, Pledge
 from community.campaigns.service import CAMPAIGN_ZONE, local_day
 from community.dbtypes import utcnow
@@ -66,12 +65,6 @@ def cancellations(campaign: Campaign, limit: int = 20) -> tuple[int, list[Pledge
 CSV_HEADER = ["pledge_id", "status", "pledged_at", "cancelled_at", "model", "model_year", "vin_masked", "owner"]
 
 
-def _cell(value) -> str:
-    """Text safe to open in a spreadsheet: a leading = + - @ would be run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _local(instant: datetime | None) -> str:
     return instant.astimezone(CAMPAIGN_ZONE).strftime("%Y-%m-%d %H:%M:%S") if instant else ""
 
@@ -79,25 +72,18 @@ def _local(instant: datetime | None) -> str:
 def csv_lines(campaign: Campaign, batch: int = 500) -> Iterator[str]:
     """The pledges (active and cancelled) as CSV lines, header first; times in Asia/Shanghai; VINs
     only ever masked (``LZ***********1234``). Streams in id order, ``batch`` rows per query."""
-    out = io.StringIO()
-    writer = csv.writer(out)
+    def rows():
+        last = 0
+        while True:
+            # Each row's campaign is the one being exported: skip its (joined-by-default) load.
+            pledges = (Pledge.query.options(lazyload(Pledge.campaign))
+                       .filter(Pledge.campaign_id == campaign.id, Pledge.id > last)
+                       .order_by(Pledge.id).limit(batch).all())
+            if not pledges:
+                return
+            for p in pledges:
+                yield [p.id, p.status, _local(p.created_at), _local(p.cancelled_at), p.model, p.model_year,
+                       p.masked_vin, p.user.display_name]
+            last = pledges[-1].id
 
-    def line(values) -> str:
-        out.seek(0)
-        out.truncate()
-        writer.writerow(values)
-        return out.getvalue()
-
-    yield line(CSV_HEADER)
-    last = 0
-    while True:
-        # Each row's campaign is the one being exported: skip its (joined-by-default) load.
-        rows = (Pledge.query.options(lazyload(Pledge.campaign))
-                .filter(Pledge.campaign_id == campaign.id, Pledge.id > last)
-                .order_by(Pledge.id).limit(batch).all())
-        if not rows:
-            return
-        for p in rows:
-            yield line([p.id, p.status, _local(p.created_at), _local(p.cancelled_at), _cell(p.model),
-                        p.model_year, p.masked_vin, _cell(p.user.display_name)])
-        last = rows[-1].id
+    return csvexport.csv_lines(CSV_HEADER, rows())

@@ -1,4 +1,4 @@
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, stream_with_context, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_currency
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -8,6 +8,7 @@ from community.campaigns.charts import pledges_chart
 from community.campaigns.eligibility import describe_rule
 from community.campaigns.forms import ButtonForm, CampaignForm, CancelCampaignForm, PledgeForm
 from community.campaigns.models import STATUS_LABELS
+from community.csvexport import csv_response
 from community.dbtypes import utcnow
 from community.errors import DomainError, wants_json
 from community.security import role_required
@@ -192,6 +193,4 @@ def dashboard(campaign_id):
 def export(campaign_id):
     campaign = service.get_campaign(campaign_id, current_user)
     service.record_export(campaign, current_user)
-    name = f"campaign-{campaign.id}-pledges.csv"
-    return Response(stream_with_context(reports.csv_lines(campaign)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return csv_response(reports.csv_lines(campaign), f"campaign-{campaign.id}-pledges.csv")

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from community import csvexport
 from community.accounts.models import User, Vehicle
 from community.audit import service as audit
 from community.dbtypes import utcnow
@@ -301,36 +302,22 @@ def record_export(actor) -> None:
     db.session.commit()
 
 
-def _cell(value) -> str:
-    """Text safe to open in a spreadsheet: a leading = + - @ would be run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def csv_lines() -> Iterator[str]:
     """The whole ledger as CSV, oldest first, streamed in batches."""
-    import csv
-    import io
+    def rows():
+        last = 0
+        while True:
+            entries = LedgerEntry.query.filter(LedgerEntry.id > last).order_by(LedgerEntry.id).limit(500).all()
+            if not entries:
+                return
+            for e in entries:
+                k = e.entitlement.kind
+                yield [e.id, e.created_at.isoformat(), e.entitlement_id, k.code, k.unit, e.entitlement.follows,
+                       e.kind, e.source, e.amount, e.balance_after, e.user.email if e.user else "",
+                       e.vehicle.masked_vin if e.vehicle else "", e.from_user.email if e.from_user else "",
+                       e.from_vehicle.masked_vin if e.from_vehicle else "", e.corrects_id, e.transfer_id, e.note]
+            last = entries[-1].id
 
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["entry_id", "created_at_utc", "entitlement_id", "kind_code", "unit", "follows", "entry_kind",
-                     "source", "amount", "balance_after", "holder_email", "vehicle", "from_email", "from_vehicle",
-                     "corrects_entry", "transfer_id", "note"])
-    last = 0
-    while True:
-        rows = (LedgerEntry.query.filter(LedgerEntry.id > last).order_by(LedgerEntry.id).limit(500).all())
-        if not rows:
-            break
-        for e in rows:
-            k = e.entitlement.kind
-            writer.writerow([e.id, e.created_at.isoformat(), e.entitlement_id, k.code, k.unit, e.entitlement.follows,
-                             e.kind, e.source or "", e.amount, e.balance_after, _cell(e.user.email if e.user else ""),
-                             e.vehicle.masked_vin if e.vehicle else "", _cell(e.from_user.email if e.from_user else ""),
-                             e.from_vehicle.masked_vin if e.from_vehicle else "", e.corrects_id or "",
-                             e.transfer_id or "", _cell(e.note)])
-        last = rows[-1].id
-        yield buf.getvalue()
-        buf.seek(0)
-        buf.truncate()
-    yield buf.getvalue()
+    return csvexport.csv_lines(["entry_id", "created_at_utc", "entitlement_id", "kind_code", "unit", "follows",
+                                "entry_kind", "source", "amount", "balance_after", "holder_email", "vehicle",
+                                "from_email", "from_vehicle", "corrects_entry", "transfer_id", "note"], rows())

@@ -1,9 +1,10 @@
-from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from community.accounts import service as accounts
+from community.csvexport import csv_response
 from community.entitlements import bp, service, transfers
 from community.entitlements.forms import CorrectionForm, GrantForm, KindForm, TransferForm, UseForm
 from community.errors import DomainError, ValidationError, wants_json
@@ -167,5 +168,4 @@ def kinds():
 @role_required("moderator")
 def export():
     service.record_export(current_user)
-    return Response(stream_with_context(service.csv_lines()), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="entitlement-ledger.csv"'})
+    return csv_response(service.csv_lines(), "entitlement-ledger.csv")

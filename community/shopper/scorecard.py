@@ -6,8 +6,6 @@ narrative, comment, photo or shopper is ever read here, which is what makes the 
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +15,7 @@ from flask import current_app
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
+from community import csvexport
 from community.dbtypes import utcnow
 from community.extensions import db
 from community.pledge import service as pledge
@@ -173,24 +172,6 @@ def csv_lines(locale: str = "zh") -> Iterator[str]:
     rows = [(sid, month, None, n, round(float(avg), 1)) for sid, month, n, avg in overall]
     rows += [(sid, month, item, n, _points(avg)) for sid, month, item, n, avg in items]
     rows.sort(key=lambda r: (r[0], r[1], r[2] is not None, r[2] or 0))
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-
-    def flush() -> str:
-        out = buf.getvalue()
-        buf.seek(0)
-        buf.truncate()
-        return out
-
-    writer.writerow(CSV_HEADER)
-    yield "\ufeff" + flush()  # Excel reads UTF-8 only with a BOM
-    for sid, month, item, n, score in rows:
-        store = stores[sid]
-        writer.writerow([sid, _safe(store.name), _safe(store.city), store.kind, month, item or "",
-                         _safe(texts.get(item, "")) if item else "", n, score])
-        yield flush()
-
-
-def _safe(value: str) -> str:
-    """Neutralise spreadsheet formulas in text cells (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    return csvexport.csv_lines(CSV_HEADER, ([sid, stores[sid].name, stores[sid].city, stores[sid].kind, month, item,
+                                             texts.get(item, "") if item else "", n, score]
+                                            for sid, month, item, n, score in rows), bom=True)

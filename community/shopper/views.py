@@ -2,12 +2,13 @@ import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, flash, redirect, render_template, request, send_file, stream_with_context, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from community.audit import service as audit
+from community.csvexport import csv_response
 from community.errors import Conflict, DomainError, ValidationError, wants_json
 from community.extensions import db
 from community.pledge import service as pledge
@@ -219,8 +220,7 @@ def store_scorecard(store_id):
 def export():
     audit.record(current_user, "shopper.export", "store", 0, None, {"what": "scores"})
     db.session.commit()
-    return Response(stream_with_context(scorecard.csv_lines(_locale())), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="store-scores.csv"'})
+    return csv_response(scorecard.csv_lines(_locale()), "store-scores.csv")
 
 
 # ---- stores (admins) ----
