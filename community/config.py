@@ -3,8 +3,11 @@
 Environment variables (production reads these):
   COCREATE_ENV              ``development`` (default), ``production`` or ``testing``
   DATABASE_URL              SQLAlchemy URL; default SQLite file ``instance/cocreate.db``
-  SECRET_KEY                required when COCREATE_ENV=production
-  RATELIMIT_STORAGE_URI     e.g. ``redis://127.0.0.1:6379/0``; default in-process memory
+  SECRET_KEY                required when COCREATE_ENV=production, read only from the environment there:
+                            at least 32 bytes and none of the well-known defaults (``openssl rand -hex 32``)
+  REDIS_URL                 the shared Redis, e.g. ``redis://127.0.0.1:6379/0``; unset = embedded defaults
+  RATELIMIT_STORAGE_URI     where rate-limit counters live; default REDIS_URL, else in-process memory
+                            (development only: production refuses memory://)
   DEFAULT_TIMEZONE          viewer zone when the user has none; default Asia/Shanghai
   ROUTER_MODELS_DIR         folder of the feedback router's model versions; default instance/models
   ROUTER_THRESHOLD          confidence (0..1) below which feedback goes to triage; default 0.5
@@ -35,16 +38,55 @@ def _dev_secret(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+# Keys that ship in tutorials, templates and our own tests: a production app signed with one of these
+# lets anyone forge a session. Compared case-insensitively; anything shorter than 32 bytes is refused anyway.
+WELL_KNOWN_SECRETS = frozenset({
+    "dev", "development", "secret", "secret-key", "secret_key", "secretkey", "changeme", "change-me",
+    "change_me", "changeit", "password", "test", "test-secret", "testing", "default", "x", "flask",
+    "your-secret-key", "your_secret_key", "super-secret", "supersecret", "super-secret-key",
+    "replace-me", "please-change-me", "change-this-secret-key", "change-me-to-a-long-random-secret-key",
+    "change-this-to-a-long-random-string", "your-secret-key-here-change-in-production",
+    "0123456789abcdef0123456789abcdef", "00000000000000000000000000000000",
+    "12345678901234567890123456789012", "abcdefghijklmnopqrstuvwxyz123456",
+})
+MIN_SECRET_BYTES = 32
+
+
+def secret_key_problem(key: str | None) -> str | None:
+    """Why ``key`` must not sign production sessions, or None when it may.
+
+    Refused: missing, shorter than 32 bytes (UTF-8), a well-known default, or one character repeated.
+    """
+    if not key:
+        return "SECRET_KEY must be set in the environment when COCREATE_ENV=production"
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        return f"SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes; generate one with `openssl rand -hex 32`"
+    if key.strip().lower() in WELL_KNOWN_SECRETS or len(set(key)) == 1:
+        return "SECRET_KEY is a well-known default; generate one with `openssl rand -hex 32`"
+    return None
+
+
 def load_config(app, overrides: dict | None = None) -> None:
-    """Fill ``app.config``. Raises RuntimeError when production lacks SECRET_KEY or DATABASE_URL."""
+    """Fill ``app.config``.
+
+    Raises RuntimeError naming the variable when production lacks a good SECRET_KEY (environment only),
+    DATABASE_URL, or a shared rate-limit store (REDIS_URL / RATELIMIT_STORAGE_URI, not ``memory://``).
+    """
     env = (overrides or {}).get("COCREATE_ENV") or os.environ.get("COCREATE_ENV", "development")
     cfg = app.config
     cfg.update(
         COCREATE_ENV=env,
         SQLALCHEMY_DATABASE_URI="sqlite:///" + os.path.join(app.instance_path, "cocreate.db"),
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
-        RATELIMIT_STORAGE_URI="memory://",
+        REDIS_URL=None,
+        RATELIMIT_STORAGE_URI=None,  # None: REDIS_URL, else memory:// (see below)
         RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_KEY_PREFIX="cocreate",
+        # Redis down: every worker falls back to counting in its own memory (Flask-Limiter's fallback, which
+        # probes Redis again and switches back by itself) rather than refusing everyone or counting nothing:
+        # the site keeps serving, and logins stay throttled, per worker, until Redis returns.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_DEFAULT_TIMEZONE="UTC",
         LANGUAGES={"zh": "中文", "en": "English"},
@@ -62,6 +104,12 @@ def load_config(app, overrides: dict | None = None) -> None:
         ROUTER_THRESHOLD=0.5,
         # SLA for items in triage and teams without pledge items: (first response, resolution) hours.
         FEEDBACK_DEFAULT_SLA_HOURS=(24, 168),
+        # Logins: every address (any account) and every account (from anywhere; failures only) is throttled.
+        # The account limits step up (5 failures wait out the quarter hour, 10 the hour, 20 the day): a
+        # backoff that a guesser spreading over many addresses cannot escape.
+        LOGIN_ADDRESS_RATE_LIMIT="10 per minute; 50 per hour",
+        LOGIN_ACCOUNT_RATE_LIMIT="5 per 15 minutes; 10 per hour; 20 per day",
+        REGISTER_ADDRESS_RATE_LIMIT="10 per hour",
         FEEDBACK_ANON_RATE_LIMIT="5 per hour",
         FEEDBACK_RATE_LIMIT="30 per hour",
         PLEDGE_SCORECARD_CACHE_SECONDS=60,  # the public /pledge figures, per worker
@@ -70,8 +118,13 @@ def load_config(app, overrides: dict | None = None) -> None:
         MAIL_DEFAULT_SENDER="Cocreate <no-reply@cocreate.example>",
     )
     cfg.from_pyfile("config.py", silent=True)
-    for key in ("SECRET_KEY", "RATELIMIT_STORAGE_URI", "DEFAULT_TIMEZONE", "ROUTER_MODELS_DIR", "MAIL_BACKEND",
-                "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_FILE_PATH"):
+    production = env == "production"
+    if production:
+        # Only the environment may hold the production key: a file on one host's disk would differ per host.
+        cfg.pop("SECRET_KEY", None)
+    for key in ("SECRET_KEY", "REDIS_URL", "RATELIMIT_STORAGE_URI", "DEFAULT_TIMEZONE", "ROUTER_MODELS_DIR",
+                "MAIL_BACKEND", "MAIL_SERVER",
+                "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_FILE_PATH"):
         if os.environ.get(key):
             cfg[key] = os.environ[key]
     if os.environ.get("ROUTER_THRESHOLD"):
@@ -87,9 +140,15 @@ def load_config(app, overrides: dict | None = None) -> None:
     if overrides:
         cfg.update(overrides)
     cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])
-    if env == "production":
-        if not cfg.get("SECRET_KEY"):
-            raise RuntimeError("SECRET_KEY must be set when COCREATE_ENV=production")
+    if not cfg.get("RATELIMIT_STORAGE_URI"):
+        cfg["RATELIMIT_STORAGE_URI"] = cfg.get("REDIS_URL") or "memory://"
+    if production:
+        problem = secret_key_problem(cfg.get("SECRET_KEY"))
+        if problem:
+            raise RuntimeError(problem)
+        if cfg["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+            raise RuntimeError("REDIS_URL (or RATELIMIT_STORAGE_URI) must name a shared Redis when "
+                               "COCREATE_ENV=production: memory:// counts per worker, so limits would not hold")
         if not os.environ.get("DATABASE_URL") and "DATABASE_URL" not in (overrides or {}):
             raise RuntimeError("DATABASE_URL must be set when COCREATE_ENV=production")
         cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = True

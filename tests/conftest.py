@@ -7,6 +7,7 @@ Tables are emptied after each test, so tests may commit and use threads.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,10 @@ from community.extensions import db
 # production setting) and the zh catalogue are checked in tests/test_i18n.py.
 BASE = {"COCREATE_ENV": "testing", "TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
         "SECRET_KEY": "test-secret", "SERVER_NAME": "localhost", "BABEL_DEFAULT_LOCALE": "en"}
+# Rate limits are counted in the real Redis, shared with other test runs and CI: every key of this session
+# carries its own prefix, so resetting the limiter between tests deletes only this session's counters.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_PREFIX = f"cocreate-test-{secrets.token_hex(6)}"
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "community" / "translations"
 
 
@@ -87,9 +92,17 @@ def make_app(database_url, tmp_path):
     made = []
 
     def _make(**overrides):
-        app = create_app({**BASE, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+        limits = {}
+        if overrides.get("RATELIMIT_ENABLED") and "RATELIMIT_STORAGE_URI" not in overrides:
+            limits = {"RATELIMIT_STORAGE_URI": TEST_REDIS_URL, "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": False,
+                      "RATELIMIT_SWALLOW_ERRORS": False, "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": REDIS_PREFIX}}
+        app = create_app({**BASE, "SQLALCHEMY_DATABASE_URI": database_url, **limits, **overrides})
         app.instance_path = str(tmp_path)
         app.test_client_class = IsolatedClient
+        if limits:
+            from community.extensions import limiter
+
+            limiter.reset()  # each test starts with no counters (this session's keys only)
         made.append(app)
         return app
 

@@ -57,6 +57,15 @@ def register(email: str, display_name: str, password: str, roles: tuple[str, ...
     return user
 
 
+def login_key(raw_email: str) -> str:
+    """The form of an address that login throttling counts by: normalised when valid, else lower-cased as typed
+    (bounded), so ``John@Example.com`` and ``john@example.com`` share one bucket."""
+    try:
+        return normalise_email(raw_email)
+    except ValidationError:
+        return (raw_email or "").strip().lower()[:254]
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The user for these credentials, or None. Blocked users may still log in (to read), not act."""
     try:

@@ -35,7 +35,7 @@ def role_label(role: str) -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_ADDRESS_RATE_LIMIT"], methods=["POST"])
 def register():
     form = RegisterForm()
     if form.validate_on_submit():
@@ -50,8 +50,20 @@ def register():
     return render_template("accounts/register.html", form=form), 422 if form.errors else 200
 
 
+def _login_account_key() -> str:
+    """The account a login attempt names, as the rate limiter's bucket: the normalised address, whether or
+    not such an account exists, so the limit (and its 429) says nothing about which addresses are registered."""
+    return "login-account:" + service.login_key(request.form.get("email", ""))
+
+
+def _failed_login(response) -> bool:
+    return response.status_code == 422
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], methods=["POST"], key_func=_login_account_key,
+               deduct_when=_failed_login)
 def login():
     form = LoginForm()
     if form.validate_on_submit():

@@ -6,11 +6,11 @@ browser session (then CSRF applies to writes, as on the web).
 """
 from __future__ import annotations
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_login import current_user
 from flask_smorest import Api
 
-from community.api.auth import authenticate_bearer
+from community.api.auth import authenticate_bearer, bearer_token
 from community.api.schemas import ErrorSchema
 from community.errors import error_response
 from community.util import IdConverter
@@ -31,11 +31,16 @@ class CocreateApi(Api):
 
 
 api = CocreateApi()
+_limits_attached = False
 
 
 def rate_key() -> str:
-    """Rate-limit bucket: the token, else the logged-in user, else the client address."""
-    token = g.get("api_token")
+    """Rate-limit bucket: the token, else the logged-in user, else the client address.
+
+    The limiter runs before the view and before ``_api_auth``, so the token is read here (once per
+    request, shared with ``_api_auth``); an unknown or revoked token counts against its address.
+    """
+    token = bearer_token() if request.headers.get("Authorization") else None
     if token is not None:
         return f"token:{token.id}"
     if current_user.is_authenticated:
@@ -73,10 +78,17 @@ def init_api(app) -> None:
     )
     api.init_app(app)
     api.register_converter(IdConverter, lambda conv: {"type": "integer", "minimum": 0, "maximum": conv.max})
+    # One bucket for the whole API per caller (a shared scope), not one per blueprint. The limiter and the
+    # blueprints live as long as the process, so the limit is attached once, however many apps are made
+    # (tests make many; twice would count every request twice).
+    global _limits_attached
+    api_limit = limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api", key_func=rate_key)
     for module in (proposals, timeline, me, notifications, feedback, public, moderation, campaigns, council):
         csrf.exempt(module.blp)
-        limiter.limit(lambda: app.config["API_RATE_LIMIT"], key_func=rate_key)(module.blp)
+        if not _limits_attached:
+            api_limit(module.blp)
         api.register_blueprint(module.blp, url_prefix=PREFIX + module.URL_PREFIX)
+    _limits_attached = True
     app.register_blueprint(tokens_views.bp)
     from community.api.cli import tokens_cli
 

@@ -8,13 +8,29 @@ from flask_login import current_user
 
 from community.api import tokens
 
+_UNREAD = object()
+
+
+def bearer_token():
+    """The active token this request's ``Authorization: Bearer`` header names, or None; read once per request.
+
+    The rate limiter's key function calls this before any view (so the API is counted per token, never per
+    address for a valid token), and ``authenticate_bearer`` reuses the answer.
+    """
+    from flask import request
+
+    cached = g.get("_bearer_token", _UNREAD)
+    if cached is not _UNREAD:
+        return cached
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    token = tokens.resolve(secret.strip()) if scheme.lower() == "bearer" else None
+    g._bearer_token = token
+    return token
+
 
 def authenticate_bearer():
     """Resolve ``Authorization: Bearer <token>``; a bad or revoked token is a 401, never a fallback to cookies."""
-    from flask import request
-
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    token = tokens.resolve(secret.strip()) if scheme.lower() == "bearer" else None
+    token = bearer_token()
     if token is None:
         abort(401, "The access token is missing, invalid, expired or revoked.")
     g.api_token = token
