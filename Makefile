@@ -6,7 +6,7 @@ export FLASK_APP := wsgi.py
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup serve-prod bench lint translations translations-update clean
+.PHONY: run test setup serve-prod release bench lint translations translations-update clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,10 +52,14 @@ test: setup
 	  COCREATE_TEST_DB="$$TEST_DATABASE_URL" $(BIN)/python -m pytest -q; \
 	fi
 
-## serve-prod: gunicorn; needs COCREATE_ENV=production, SECRET_KEY and DATABASE_URL in the environment
+## serve-prod: gunicorn with deploy/gunicorn.conf.py; needs COCREATE_ENV=production, SECRET_KEY, DATABASE_URL and
+## PUBLIC_BASE_URL in the environment. It does not migrate: run `make release` once per release first.
 serve-prod: $(BIN)/.installed
-	$(BIN)/flask db upgrade
-	$(BIN)/gunicorn --workers $${WORKERS:-2} --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$${WORKERS:-2} $(BIN)/gunicorn -c deploy/gunicorn.conf.py
+
+## release: the once-per-release step (migrations, then a router model if none exists); see deploy/release.sh
+release: $(BIN)/.installed
+	PATH="$(CURDIR)/$(BIN):$$PATH" sh deploy/release.sh
 
 bench: setup
 	$(BIN)/python bench/run.py

@@ -1,6 +1,7 @@
 """Cocreate: the owner community's proposals, votes, council review and public progress timeline."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from flask import Flask, current_app, has_request_context, request, session
@@ -12,12 +13,18 @@ from community.extensions import babel, bootstrap, csrf, db, limiter, login_mana
 
 def create_app(config: dict | None = None) -> Flask:
     """The app factory. ``config`` overrides everything else (tests pass the database URL here)."""
-    app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
+    # COCREATE_INSTANCE_PATH: several app hosts (or checkouts) on one machine each keep their own instance/.
+    instance = os.environ.get("COCREATE_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=os.path.abspath(instance) if instance else None, instance_relative_config=True,
+                template_folder="../templates")
     from community.util import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # ids beyond the column's range are a 404, not a 500
     load_config(app, config)
     register_extensions(app)
+    from community.ops import init_ops
+
+    init_ops(app)  # before the blueprints: its hooks wrap theirs (request id first, log line last)
     register_blueprints(app)
     from community.errors import register_errorhandlers
     from community.security import refuse_nul_characters
@@ -138,7 +145,3 @@ def register_template_helpers(app: Flask) -> None:
     def when(value, fmt="medium"):
         """An aware UTC instant shown in the viewer's zone (Flask-Babel's timezone selector)."""
         return _when(value, fmt, str(get_locale()), str(get_timezone())) if value else ""
-
-    @app.get("/healthz")
-    def healthz():
-        return {"ok": True}

@@ -2,6 +2,7 @@
 
 Environment variables (production reads these):
   COCREATE_ENV              ``development`` (default), ``production`` or ``testing``
+  COCREATE_INSTANCE_PATH    the instance folder (config.py, SQLite file, dev secret key...); default instance/
   DATABASE_URL              SQLAlchemy URL; default SQLite file ``instance/cocreate.db``
   SECRET_KEY                required when COCREATE_ENV=production, read only from the environment there:
                             at least 32 bytes and none of the well-known defaults (``openssl rand -hex 32``)
@@ -13,6 +14,16 @@ Environment variables (production reads these):
   ROUTER_THRESHOLD          confidence (0..1) below which feedback goes to triage; default 0.5
   MAIL_BACKEND              smtp (production default), console (development), file (with MAIL_FILE_PATH)
   MAIL_SERVER, MAIL_PORT, MAIL_USERNAME, MAIL_PASSWORD, MAIL_USE_TLS, MAIL_USE_SSL, MAIL_DEFAULT_SENDER
+  PUBLIC_BASE_URL           the site's address as people reach it, e.g. ``https://cocreate.example.com``;
+                            every absolute link (Atom, e-mail) is built on it; required when production
+  TRUSTED_PROXY_HOPS        how many proxies in front set X-Forwarded-For/-Proto/-Host/-Prefix; default 0
+                            (trust none); 1 behind one nginx
+  METRICS_TOKEN             bearer token that /metrics requires; unset = /metrics answers 404
+  DB_RETRY_AFTER_SECONDS    Retry-After sent with the 503 while the database is unreachable; default 5
+  DB_CONNECT_TIMEOUT        seconds to wait for a PostgreSQL connection before answering 503; default 3
+  LOG_REQUESTS              ``json`` (default): one JSON line per request on stderr; ``off``: none
+  PROMETHEUS_MULTIPROC_DIR  folder prometheus_client shares metrics through across gunicorn workers, the RQ
+                            worker and the scheduler of one host (deploy/gunicorn.conf.py sets a default)
 """
 from __future__ import annotations
 
@@ -116,6 +127,12 @@ def load_config(app, overrides: dict | None = None) -> None:
         # E-mail (Flask-Mailman): the console backend in development prints digests instead of sending.
         MAIL_BACKEND="locmem" if env == "testing" else ("smtp" if env == "production" else "console"),
         MAIL_DEFAULT_SENDER="Cocreate <no-reply@cocreate.example>",
+        PUBLIC_BASE_URL=None,
+        TRUSTED_PROXY_HOPS=0,
+        METRICS_TOKEN=None,
+        DB_RETRY_AFTER_SECONDS=5,
+        DB_CONNECT_TIMEOUT=3,
+        LOG_REQUESTS="json",
     )
     cfg.from_pyfile("config.py", silent=True)
     production = env == "production"
@@ -124,12 +141,13 @@ def load_config(app, overrides: dict | None = None) -> None:
         cfg.pop("SECRET_KEY", None)
     for key in ("SECRET_KEY", "REDIS_URL", "RATELIMIT_STORAGE_URI", "DEFAULT_TIMEZONE", "ROUTER_MODELS_DIR",
                 "MAIL_BACKEND", "MAIL_SERVER",
-                "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_FILE_PATH"):
+                "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_FILE_PATH",
+                "PUBLIC_BASE_URL", "METRICS_TOKEN", "LOG_REQUESTS"):
         if os.environ.get(key):
             cfg[key] = os.environ[key]
     if os.environ.get("ROUTER_THRESHOLD"):
         cfg["ROUTER_THRESHOLD"] = float(os.environ["ROUTER_THRESHOLD"])
-    for key in ("MAIL_PORT",):
+    for key in ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "DB_RETRY_AFTER_SECONDS", "DB_CONNECT_TIMEOUT"):
         if os.environ.get(key):
             cfg[key] = int(os.environ[key])
     for key in ("MAIL_USE_TLS", "MAIL_USE_SSL"):
@@ -142,6 +160,15 @@ def load_config(app, overrides: dict | None = None) -> None:
     cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])
     if not cfg.get("RATELIMIT_STORAGE_URI"):
         cfg["RATELIMIT_STORAGE_URI"] = cfg.get("REDIS_URL") or "memory://"
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # An unreachable server must turn into a quick 503, not a worker stuck until gunicorn's timeout.
+        options = dict(cfg["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {"connect_timeout": int(cfg["DB_CONNECT_TIMEOUT"]),
+                                   **options.get("connect_args", {})}
+        options.setdefault("pool_timeout", 10)
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if cfg.get("PUBLIC_BASE_URL"):
+        cfg["PUBLIC_BASE_URL"] = cfg["PUBLIC_BASE_URL"].rstrip("/")
     if production:
         problem = secret_key_problem(cfg.get("SECRET_KEY"))
         if problem:
@@ -151,6 +178,9 @@ def load_config(app, overrides: dict | None = None) -> None:
                                "COCREATE_ENV=production: memory:// counts per worker, so limits would not hold")
         if not os.environ.get("DATABASE_URL") and "DATABASE_URL" not in (overrides or {}):
             raise RuntimeError("DATABASE_URL must be set when COCREATE_ENV=production")
+        if not cfg.get("PUBLIC_BASE_URL"):
+            raise RuntimeError("PUBLIC_BASE_URL must be set when COCREATE_ENV=production "
+                               "(e.g. https://cocreate.example.com): links in e-mails and feeds are built on it")
         cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = True
     elif not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _dev_secret(app.instance_path)

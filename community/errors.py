@@ -126,6 +126,9 @@ def register_errorhandlers(app) -> None:
     @app.errorhandler(500)
     def _server(err):
         from community.extensions import db
+        from community.ops.outage import is_database_outage, unavailable_response
 
+        if is_database_outage(getattr(err, "original_exception", None)):  # raised outside a view (a hook)
+            return unavailable_response()
         db.session.rollback()
         return error_response(500, "server_error", _("Something went wrong on our side."))

@@ -11,6 +11,7 @@ from community.announcements.forms import AnnouncementForm
 from community.errors import DomainError
 from community.roadmap.service import parse_ids
 from community.security import role_required
+from community.urls import public_url
 from community.util import apply_errors, decode_cursor, encode_cursor
 
 
@@ -42,16 +43,16 @@ def detail(announcement_id):
 def atom():
     """Atom 1.0 feed of the newest 30 announcements; the content is the sanitised HTML body."""
     fg = FeedGenerator()
-    fg.id(url_for("announcements.index", _external=True))
+    fg.id(public_url("announcements.index"))
     fg.title(_("Cocreate official announcements"))
-    fg.link(href=url_for("announcements.index", _external=True), rel="alternate")
-    fg.link(href=request.url, rel="self")
+    fg.link(href=public_url("announcements.index"), rel="alternate")
+    fg.link(href=public_url("announcements.atom", **request.args.to_dict()), rel="self")
     fg.language("en" if str(get_locale()) == "en" else "zh-CN")
     items, _cursor = service.list_page(None, 30)
     fg.updated(items[0].published_at if items else datetime.fromisoformat("2026-01-01T00:00:00+00:00"))
     for a in reversed(items):  # feedgen prepends; reversed keeps newest first in the output
         entry = fg.add_entry()
-        link = url_for("announcements.detail", announcement_id=a.id, _external=True)
+        link = public_url("announcements.detail", announcement_id=a.id)
         entry.id(link)
         entry.title(a.title)
         entry.link(href=link)

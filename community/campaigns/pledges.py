@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
+from community import metrics
 from community.campaigns.eligibility import ineligibility_reasons
 from community.campaigns.models import Campaign, Pledge
 from community.campaigns.service import can_pledge, open_clause, refused
@@ -73,6 +74,7 @@ def pledge(user, campaign: Campaign, vehicle_id: int, now: datetime | None = Non
     except IntegrityError as exc:  # the partial unique index: a double submit or a racing tab
         db.session.rollback()
         raise Conflict(_("This vehicle already has a pledge in this campaign.")) from exc
+    metrics.record_pledge("made")
     return row
 
 
@@ -106,6 +108,7 @@ def cancel_pledge(user, pledge_id: int, now: datetime | None = None) -> Pledge:
     if lowered != 1:
         _fail(Gone(_("This campaign has closed. Pledges can no longer be cancelled.")))
     db.session.commit()
+    metrics.record_pledge("cancelled")
     db.session.refresh(found)
     return found
 

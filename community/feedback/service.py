@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, update
 
+from community import metrics
 from community.audit import service as audit
 from community.dbtypes import utcnow
 from community.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -136,6 +137,7 @@ def submit(author, text: str, channel: str, vehicle_id: int | None = None, conta
                         resolution_due_at=resolution_due, next_due_at=first_due, updated_at=now)
     db.session.add(item)
     db.session.commit()
+    metrics.record_feedback(routed=team is not None)
     return item
 
 

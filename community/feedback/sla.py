@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
+from community import metrics
 from community.audit import service as audit
 from community.dbtypes import utcnow
 from community.extensions import db
@@ -77,4 +78,5 @@ def sweep(now: datetime | None = None) -> SweepResult:
     except Exception:
         db.session.rollback()
         raise
+    metrics.record_sla_breaches(result.total)
     return result

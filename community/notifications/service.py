@@ -28,6 +28,7 @@ from community.notifications.models import (
     NotificationSetting,
     OutboxEmail,
 )
+from community.urls import absolute, public_url
 
 BATCH = 2000
 MILESTONE_KINDS = {"status_change": "status_change", "council_session": "council_decision",
@@ -274,10 +275,14 @@ def _digest_for(user, now: datetime) -> int:
         return 0
     lang = user.locale or "zh"
     with force_locale(lang):
-        lines = [f"- {_describe(n.event, lang)}" for n in pending]
+        lines = []
+        for n in pending:
+            lines.append(f"- {_describe(n.event, lang)}")
+            if link := _event_url(n.event):
+                lines.append(f"  {link}")
         subject = _("Cocreate: %(n)d updates on proposals you follow", n=len(pending))
         body = "\n".join([_("Hello %(name)s,", name=user.display_name), "", *lines, "",
-                          _("Change what you receive: %(url)s", url="/settings/notifications")])
+                          _("Change what you receive: %(url)s", url=settings_url())])
     db.session.add(OutboxEmail(user_id=user.id, day=day, to_address=user.email, subject=subject, body=body))
     db.session.execute(update(Notification).where(Notification.id.in_([n.id for n in pending]))
                        .values(digested_at=now))
@@ -287,6 +292,19 @@ def _digest_for(user, now: datetime) -> int:
         db.session.rollback()
         return 0
     return 1
+
+
+def settings_url() -> str:
+    """The absolute address of the notification settings page (digest footer, List-Unsubscribe)."""
+    return public_url("notifications.settings")
+
+
+def _event_url(event: Event) -> str | None:
+    """Where a digest line leads: the proposal's page (at its milestone), else the event's own link."""
+    if event.proposal_id is not None:
+        anchor = f"m{event.milestone_id}" if event.milestone_id else None
+        return public_url("proposals.detail", proposal_id=event.proposal_id, _anchor=anchor)
+    return absolute(event.link) if event.link else None
 
 
 def _describe(event: Event, lang: str) -> str:
@@ -314,7 +332,9 @@ def deliver_outbox(limit: int = 200) -> tuple[int, int]:
             .order_by(OutboxEmail.id).limit(limit).all():
         mail.attempts += 1
         try:
-            EmailMessage(mail.subject, mail.body, to=[mail.to_address]).send()
+            # RFC 2369: mail clients offer an "unsubscribe" button leading to the settings page.
+            EmailMessage(mail.subject, mail.body, to=[mail.to_address],
+                         headers={"List-Unsubscribe": f"<{settings_url()}>"}).send()
         except Exception as exc:  # SMTP errors vary; keep the row and the reason for the next run
             mail.last_error = str(exc)[:1000]
             failed += 1

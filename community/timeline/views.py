@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from community.timeline import bp
 from community.timeline.models import KINDS
 from community.timeline.service import feed, feed_page
+from community.urls import public_url
 
 PAGE = 30
 
@@ -25,16 +26,16 @@ def atom():
     """Atom 1.0 feed of the newest 50 public milestones (optionally ?kind=)."""
     kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
     fg = FeedGenerator()
-    fg.id(url_for("timeline.index", _external=True))
+    fg.id(public_url("timeline.index"))
     fg.title(_("Cocreate public timeline"))
-    fg.link(href=url_for("timeline.index", _external=True), rel="alternate")
-    fg.link(href=request.url, rel="self")
+    fg.link(href=public_url("timeline.index"), rel="alternate")
+    fg.link(href=public_url("timeline.atom", **request.args.to_dict()), rel="self")
     fg.language("en" if str(get_locale()) == "en" else "zh-CN")  # the language the titles are in
     items = feed(kind, None, 50)
     fg.updated(items[0].recorded_at if items else datetime.fromisoformat("2026-01-01T00:00:00+00:00"))
     for m in reversed(items):  # feedgen prepends; reversed keeps newest first in the output
         entry = fg.add_entry()
-        link = url_for("proposals.detail", proposal_id=m.proposal_id, _external=True, _anchor=f"m{m.id}")
+        link = public_url("proposals.detail", proposal_id=m.proposal_id, _anchor=f"m{m.id}")
         entry.id(f"{link}")
         entry.title(f"{m.kind_label}: {m.proposal.title}")
         entry.link(href=link)

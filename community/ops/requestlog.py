@@ -1,0 +1,87 @@
+"""One JSON log line per request, a request id that follows it through the proxy, and request metrics.
+
+The line (logger ``community.request``, on stderr) carries: ``request_id``, ``method``, ``path``,
+``endpoint``, ``status``, ``duration_ms`` (float), ``user_id`` (None when anonymous), ``remote_addr``.
+The id is the proxy's ``X-Request-ID`` when it sends a sane one (nginx: ``$request_id``), else a new
+one; it is echoed in the response's ``X-Request-ID`` so a person can quote it and we can find the line.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+
+from flask import Flask, current_app, g, request
+from sqlalchemy import inspect
+from sqlalchemy.exc import NoInspectionAvailable
+
+from community import metrics
+
+log = logging.getLogger("community.request")
+_SANE_ID = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
+
+
+def request_id() -> str | None:
+    """The current request's id (None outside a request)."""
+    return g.get("request_id")
+
+
+def _user_id() -> int | None:
+    """The logged-in user's id, without any I/O: only a user that Flask-Login already loaded counts (a
+    request that never looked at the user logs None), and the id comes from the identity map because the
+    instance may be expired after a commit -- or the database may be the reason this request failed."""
+    user = g.get("_login_user")
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        identity = inspect(user).identity
+    except NoInspectionAvailable:
+        return None
+    return identity[0] if identity else None
+
+
+def _start() -> None:
+    g.request_started = time.perf_counter()
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _SANE_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
+def _finish(response):
+    started = g.get("request_started")
+    seconds = time.perf_counter() - started if started is not None else 0.0
+    if g.get("request_id") is None:  # a before-request hook of ours never ran (e.g. refused earlier)
+        g.request_id = uuid.uuid4().hex
+    response.headers["X-Request-ID"] = g.request_id
+    metrics.record_request(request.endpoint, request.method, response.status_code, seconds)
+    if _enabled(current_app):
+        log.info("request", extra={
+            "request_id": g.request_id, "method": request.method, "path": request.path,
+            "endpoint": request.endpoint, "status": response.status_code,
+            "duration_ms": round(seconds * 1000, 2), "user_id": _user_id(), "remote_addr": request.remote_addr})
+    return response
+
+
+def _enabled(app: Flask) -> bool:
+    return str(app.config.get("LOG_REQUESTS") or "json").lower() != "off"
+
+
+def _json_handler() -> logging.Handler:
+    from pythonjsonlogger.json import JsonFormatter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter("%(levelname)s %(name)s %(message)s", timestamp=True,
+                                       rename_fields={"levelname": "level", "name": "logger"}))
+    handler.set_name("cocreate-json")
+    return handler
+
+
+def init_app(app: Flask) -> None:
+    log.setLevel(logging.INFO)
+    log.disabled = False  # Alembic's fileConfig() disables loggers that exist when migrations run in-process
+    if _enabled(app) and not app.testing and not any(h.get_name() == "cocreate-json" for h in log.handlers):
+        log.addHandler(_json_handler())
+        log.propagate = False  # the line is complete as it is; the root handler would print it twice
+    app.before_request(_start)
+    app.after_request(_finish)
