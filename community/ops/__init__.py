@@ -15,7 +15,7 @@ bp = Blueprint("ops", __name__)
 
 
 def init_ops(app: Flask) -> None:
-    from community.ops import outage, requestlog
+    from community.ops import requestlog
 
     hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
     if hops > 0:
@@ -23,7 +23,6 @@ def init_ops(app: Flask) -> None:
         # X-Forwarded-For and escape the per-address limits; with 1 nginx's own value is the one used.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
     requestlog.init_app(app)
-    outage.init_app(app)
     app.register_blueprint(bp)
 
 
