@@ -1,10 +1,11 @@
-"""Small helpers for views: turning service errors into form errors, paging cursors."""
+"""Small helpers for views: form options, turning service errors into form errors, paging cursors."""
 from __future__ import annotations
 
 import base64
 import json
 
 from werkzeug.routing import IntegerConverter
+from wtforms.fields import SelectChoice
 
 # Our integer primary keys are 32-bit; a larger number typed into a form must be refused before it reaches the
 # database (SQLite raises OverflowError past 64 bits, PostgreSQL a DataError past 32: both were a 500).
@@ -20,6 +21,13 @@ class IdConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+
+
+def options(pairs) -> list[SelectChoice]:
+    """``(value, label)`` pairs, or a ``{value: label}`` dict, as WTForms ``choices`` (bare tuples are
+    deprecated since WTForms 3.3 and go in 3.4)."""
+    items = pairs.items() if isinstance(pairs, dict) else pairs
+    return [SelectChoice(value, label) for value, label in items]
 
 
 def in_viewer_language(zh: str | None, en: str | None) -> str:

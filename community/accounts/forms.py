@@ -15,6 +15,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from community.accounts.service import MIN_PASSWORD
 from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS
+from community.util import options
 
 
 def _strip(value: str | None) -> str | None:
@@ -47,10 +48,10 @@ class PasswordForm(FlaskForm):
 
 
 class PreferencesForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=[("zh", "中文"), ("en", "English")])
-    timezone = SelectField(_l("Time zone"), choices=[(z, z) for z in (
+    locale = SelectField(_l("Language"), choices=options([("zh", "中文"), ("en", "English")]))
+    timezone = SelectField(_l("Time zone"), choices=options((z, z) for z in (
         "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Singapore", "Asia/Tokyo", "Europe/Amsterdam", "Europe/London",
-        "Europe/Stockholm", "America/Los_Angeles", "America/New_York", "UTC")])
+        "Europe/Stockholm", "America/Los_Angeles", "America/New_York", "UTC")))
     submit = SubmitField(_l("Save preferences"))
 
 
@@ -60,10 +61,10 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class VehicleForm(FlaskForm):
-    model = SelectField(_l("Model"), choices=[(k, v) for k, v in MODELS.items()])
+    model = SelectField(_l("Model"), choices=options(MODELS))
     model_year = IntegerField(_l("Model year"),
                               validators=[DataRequired(), NumberRange(MODEL_YEARS[0], MODEL_YEARS[-1])])
-    hardware = MultiCheckboxField(_l("Hardware"), choices=list(HARDWARE.items()), validators=[Optional()])
+    hardware = MultiCheckboxField(_l("Hardware"), choices=options(HARDWARE), validators=[Optional()])
     vin = StringField(_l("VIN"), validators=[DataRequired(), Length(min=17, max=25)],
                       description=_l("17 characters, on the windscreen and your registration certificate."))
     submit = SubmitField(_l("Add vehicle"))

@@ -9,14 +9,14 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from community.api import tokens
 from community.errors import DomainError
-from community.util import apply_errors
+from community.util import apply_errors, options
 
 bp = Blueprint("api_tokens", __name__)
 
 
 class TokenForm(FlaskForm):
     name = StringField(_l("Name (e.g. my phone)"), validators=[DataRequired(), Length(max=60)])
-    scope = SelectField(_l("Scope"), choices=[("read", _l("Read only")), ("write", _l("Read and write"))])
+    scope = SelectField(_l("Scope"), choices=options([("read", _l("Read only")), ("write", _l("Read and write"))]))
     days = IntegerField(_l("Expires after (days; empty for never)"),
                         validators=[Optional(), NumberRange(1, tokens.MAX_DAYS)], default=90)
     submit = SubmitField(_l("Create token"))

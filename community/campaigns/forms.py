@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS
+from community.util import options
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -36,12 +37,12 @@ class CampaignForm(FlaskForm):
     opens_at = DateTimeLocalField(_l("Opens (Asia/Shanghai)"), format="%Y-%m-%dT%H:%M",
                                   validators=[InputRequired()])
     closes_on = DateField(_l("Last day (Asia/Shanghai, inclusive to 23:59:59)"), validators=[InputRequired()])
-    models = MultiCheckboxField(_l("Models (none ticked: any)"), choices=list(MODELS.items()))
+    models = MultiCheckboxField(_l("Models (none ticked: any)"), choices=options(MODELS))
     model_years = MultiCheckboxField(_l("Model years (none ticked: any)"), coerce=int,
-                                     choices=[(y, str(y)) for y in MODEL_YEARS])
-    hardware_required = MultiCheckboxField(_l("Hardware required"), choices=list(HARDWARE.items()))
+                                     choices=options((y, str(y)) for y in MODEL_YEARS))
+    hardware_required = MultiCheckboxField(_l("Hardware required"), choices=options(HARDWARE))
     hardware_excluded = MultiCheckboxField(_l("Hardware excluded (e.g. already upgraded)"),
-                                           choices=list(HARDWARE.items()))
+                                           choices=options(HARDWARE))
     verified_only = BooleanField(_l("Verified vehicles only"), default=True)
     publish = BooleanField(_l("Publish now (otherwise saved as a draft)"))
     submit = SubmitField(_l("Create campaign"))

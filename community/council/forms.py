@@ -16,14 +16,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from community.council.models import DECISIONS, SEATS
 from community.council.service import MAX_NOTE
 from community.council.sessions import MAX_MINUTES
-from community.util import MAX_ID
+from community.util import MAX_ID, options
 
 
 class AppointForm(FlaskForm):
     email = StringField(_l("Member's e-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     region = StringField(_l("Region"), validators=[DataRequired(), Length(max=60)],
                          description=_l("e.g. East China, Yunnan, Overseas"))
-    seat = SelectField(_l("Seat"), choices=list(SEATS.items()))
+    seat = SelectField(_l("Seat"), choices=options(SEATS))
     first_day = DateField(_l("First day of the term"), validators=[DataRequired()])
     last_day = DateField(_l("Last day of the term (inclusive)"), validators=[DataRequired()])
     submit = SubmitField(_l("Appoint"))
@@ -62,7 +62,7 @@ class AgendaForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    decision = SelectField(_l("Decision"), choices=list(DECISIONS.items()))
+    decision = SelectField(_l("Decision"), choices=options(DECISIONS))
     text = TextAreaField(_l("Decision text"), validators=[DataRequired(), Length(max=5000)])
     submit = SubmitField(_l("Record decision"))
 

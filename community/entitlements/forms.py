@@ -4,7 +4,7 @@ from wtforms import IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from community.entitlements.models import FOLLOWS, SOURCES, UNITS
-from community.util import MAX_ID
+from community.util import MAX_ID, options
 
 
 class KindForm(FlaskForm):
@@ -12,8 +12,8 @@ class KindForm(FlaskForm):
                        description=_l("e.g. charging_credit"))
     name_zh = StringField(_l("Name (Chinese)"), validators=[InputRequired(), Length(max=80)])
     name_en = StringField(_l("Name (English)"), validators=[InputRequired(), Length(max=80)])
-    unit = SelectField(_l("Unit"), choices=list(UNITS.items()), validators=[InputRequired()])
-    follows = SelectField(_l("When the car is sold"), choices=list(FOLLOWS.items()), validators=[InputRequired()])
+    unit = SelectField(_l("Unit"), choices=options(UNITS), validators=[InputRequired()])
+    follows = SelectField(_l("When the car is sold"), choices=options(FOLLOWS), validators=[InputRequired()])
     submit = SubmitField(_l("Define kind"))
 
 
@@ -24,7 +24,7 @@ class GrantForm(FlaskForm):
     vehicle_id = IntegerField(_l("Vehicle number (entitlements that stay with the vehicle)"),
                               validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
     amount = StringField(_l("Amount"), validators=[InputRequired(), Length(max=20)])
-    source = SelectField(_l("Source"), choices=list(SOURCES.items()), validators=[InputRequired()])
+    source = SelectField(_l("Source"), choices=options(SOURCES), validators=[InputRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Grant"))
 

@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from community.feedback.models import CHANNELS, MAX_TEXT
 from community.feedback.service import MAX_REPLY
+from community.util import options
 
 
 def _int_or_none(value):
@@ -15,7 +16,7 @@ class FeedbackForm(FlaskForm):
     text = TextAreaField(_l("Your feedback"), validators=[DataRequired(), Length(max=MAX_TEXT)],
                          render_kw={"rows": 6},
                          description=_l("What happened, where and when. Chinese or English; at most 5,000 characters."))
-    channel = SelectField(_l("Where are you telling us this?"), choices=list(CHANNELS.items()), default="web")
+    channel = SelectField(_l("Where are you telling us this?"), choices=options(CHANNELS), default="web")
     vehicle_id = SelectField(_l("Which car (optional)"), coerce=_int_or_none, validators=[Optional()])
     contact = StringField(_l("Phone or e-mail for our answer"), validators=[Optional(), Length(max=200)])
     submit = SubmitField(_l("Send feedback"))

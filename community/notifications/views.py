@@ -8,6 +8,7 @@ from community.errors import DomainError
 from community.notifications import bp, service
 from community.notifications.models import CHANNELS, KINDS
 from community.security import safe_next
+from community.util import options
 
 
 class EmptyForm(FlaskForm):
@@ -21,7 +22,7 @@ def settings_form(current: dict[str, str]) -> FlaskForm:
         submit = SubmitField(_("Save"))
 
     for kind, label in KINDS.items():
-        setattr(SettingsForm, kind, SelectField(label, choices=list(CHANNELS.items()), default=current[kind]))
+        setattr(SettingsForm, kind, SelectField(label, choices=options(CHANNELS), default=current[kind]))
     return SettingsForm()
 
 

@@ -6,11 +6,12 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from community.proposals.models import CATEGORIES, STATUS_LABELS
 from community.proposals.service import MAX_BODY, MAX_COMMENT, MAX_TITLE
 from community.timeline.models import KINDS, POSTABLE_KINDS
+from community.util import options
 
 
 class ProposalForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=MAX_TITLE)])
-    category = SelectField(_l("Category"), choices=list(CATEGORIES.items()))
+    category = SelectField(_l("Category"), choices=options(CATEGORIES))
     body = TextAreaField(_l("Proposal"), validators=[DataRequired(), Length(max=MAX_BODY)],
                          description=_l("Markdown: **bold**, lists, links."))
     submit = SubmitField(_l("Publish proposal"))
@@ -34,11 +35,11 @@ class _DatedTextForm(FlaskForm):
 
 
 class StatusForm(_DatedTextForm):
-    status = SelectField(_l("New status"), choices=list(STATUS_LABELS.items()))
+    status = SelectField(_l("New status"), choices=options(STATUS_LABELS))
     submit = SubmitField(_l("Change status"))
 
 
 class MilestoneForm(_DatedTextForm):
-    kind = SelectField(_l("Kind"), choices=[(k, KINDS[k]) for k in POSTABLE_KINDS])
+    kind = SelectField(_l("Kind"), choices=options((k, KINDS[k]) for k in POSTABLE_KINDS))
     progress_percent = IntegerField(_l("Progress %"), validators=[Optional(), NumberRange(0, 100)])
     submit = SubmitField(_l("Post milestone"))

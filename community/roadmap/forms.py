@@ -6,6 +6,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from community.accounts.vehicles import MODEL_YEARS, MODELS
 from community.campaigns.forms import MultiCheckboxField
 from community.roadmap.models import KINDS, STATES
+from community.util import options
 
 
 class ItemForm(FlaskForm):
@@ -14,19 +15,19 @@ class ItemForm(FlaskForm):
     description_zh = TextAreaField(_l("Description (Chinese)"), validators=[Optional(), Length(max=20000)],
                                    description=_l("Markdown."))
     description_en = TextAreaField(_l("Description (English)"), validators=[Optional(), Length(max=20000)])
-    kind = SelectField(_l("Kind"), choices=list(KINDS.items()), validators=[InputRequired()])
+    kind = SelectField(_l("Kind"), choices=options(KINDS), validators=[InputRequired()])
     window = StringField(_l("Planned window"), validators=[InputRequired(), Length(max=20)],
                          description=_l("A quarter like 2026-Q1 or a month like 2026-03, never a day."))
-    models = MultiCheckboxField(_l("Models (none ticked: every model)"), choices=list(MODELS.items()))
+    models = MultiCheckboxField(_l("Models (none ticked: every model)"), choices=options(MODELS))
     model_years = MultiCheckboxField(_l("Model years (none ticked: every year)"), coerce=int,
-                                     choices=[(y, str(y)) for y in MODEL_YEARS])
+                                     choices=options((y, str(y)) for y in MODEL_YEARS))
     proposal_ids = StringField(_l("Linked proposals"), validators=[Optional(), Length(max=500)],
                                description=_l("Proposal numbers separated by commas, e.g. 12, 15."))
     submit = SubmitField(_l("Publish roadmap item"))
 
 
 class StateForm(FlaskForm):
-    state = SelectField(_l("New state"), choices=list(STATES.items()), validators=[InputRequired()])
+    state = SelectField(_l("New state"), choices=options(STATES), validators=[InputRequired()])
     window = StringField(_l("New window (optional; required when postponing)"),
                          validators=[Optional(), Length(max=20)])
     reason = TextAreaField(_l("Public reason (required when postponing or cancelling)"),

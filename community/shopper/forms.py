@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from community.shopper.models import STORE_KINDS, VISIT_KINDS
 from community.shopper.service import MAX_COMMENT, MAX_NARRATIVE
+from community.util import options
 
 NOT_OBSERVED = ""
 
@@ -24,7 +25,7 @@ def _int_or_none(value):
 class StoreForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     city = StringField(_l("City"), validators=[DataRequired(), Length(max=60)])
-    kind = SelectField(_l("Kind"), choices=list(STORE_KINDS.items()))
+    kind = SelectField(_l("Kind"), choices=options(STORE_KINDS))
     staff_names = TextAreaField(_l("Staff names"), render_kw={"rows": 3},
                                 description=_l("One per line (or separated by ;). These names are hidden in "
                                                "reports from everyone but moderators."))
@@ -37,7 +38,7 @@ class ReportForm(FlaskForm):
 
     store_id = SelectField(_l("Store"), coerce=_int_or_none, validators=[DataRequired()])
     visited_at = DateTimeLocalField(_l("Visit time"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    visit_kind = SelectField(_l("Kind of visit"), choices=[("", "—")] + list(VISIT_KINDS.items()),
+    visit_kind = SelectField(_l("Kind of visit"), choices=options([("", "—"), *VISIT_KINDS.items()]),
                              validators=[Optional()])
     narrative = TextAreaField(_l("Narrative"), validators=[Optional(), Length(max=MAX_NARRATIVE)],
                               render_kw={"rows": 8},
@@ -58,7 +59,7 @@ def report_form(items, **kwargs) -> ReportForm:
     class RubricForm(ReportForm):
         pass
 
-    choices = [(NOT_OBSERVED, _l("Not observed"))] + [(str(s), str(s)) for s in range(1, 6)]
+    choices = options([(NOT_OBSERVED, _l("Not observed"))] + [(str(s), str(s)) for s in range(1, 6)])
     for item in items:
         setattr(RubricForm, f"score_{item.id}", SelectField(_l("Score"), choices=choices, default=NOT_OBSERVED,
                                                             validators=[Optional()]))
