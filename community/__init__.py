@@ -27,10 +27,10 @@ def create_app(config: dict | None = None) -> Flask:
     init_ops(app)  # before the blueprints: its hooks wrap theirs (request id first, log line last)
     register_blueprints(app)
     from community.errors import register_errorhandlers
-    from community.security import refuse_nul_characters
+    from community.security import refuse_malformed_input
 
     register_errorhandlers(app)
-    app.before_request(refuse_nul_characters)
+    app.before_request(refuse_malformed_input)
     register_template_helpers(app)
     from community import cli
 

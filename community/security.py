@@ -72,32 +72,105 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
-def _strings(value):
+# JSON bodies are parsed under these bounds before any view sees them: Python's parser would otherwise
+# raise RecursionError (100,000 nested arrays) or ValueError (a 5,000-digit integer) deep inside a view,
+# and a lone surrogate ("\ud800") parses fine but cannot be stored. No field of ours needs more.
+MAX_JSON_DEPTH = 32
+MAX_NUMBER_DIGITS = 40
+
+
+class _Malformed(ValueError):
+    pass
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise _Malformed("number")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if len(text) > 2 * MAX_NUMBER_DIGITS or value in (float("inf"), float("-inf")):
+        raise _Malformed("number")
+    return value
+
+
+def _refuse_constant(name: str):
+    raise _Malformed("constant")  # NaN, Infinity: not JSON
+
+
+def _strings(value, depth: int = 0):
+    """Every string (keys too) in a parsed JSON value; raises _Malformed("depth") past MAX_JSON_DEPTH."""
+    if depth > MAX_JSON_DEPTH:
+        raise _Malformed("depth")
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for k, v in value.items():
-            yield from _strings(k)
-            yield from _strings(v)
+            yield k
+            yield from _strings(v, depth + 1)
     elif isinstance(value, list):
         for v in value:
-            yield from _strings(v)
+            yield from _strings(v, depth + 1)
 
 
-def refuse_nul_characters():
-    """Refuse any query, form or JSON text containing NUL (U+0000), for every route at once.
+def strict_json(data: bytes):
+    """Parse a request body as JSON (RFC 8259: UTF-8) within the bounds above.
 
-    No legitimate text has it, PostgreSQL cannot store it in a text column, and refusing it here
-    spares every feature's service from checking. Uploaded files are not inspected.
+    Raises BadRequest (400) for bytes that are not UTF-8 JSON, nesting past MAX_JSON_DEPTH, numbers of more
+    than MAX_NUMBER_DIGITS digits, NaN or Infinity; ValidationError (422) for text with NUL or a lone
+    surrogate. Returns the parsed value.
     """
+    import json
+
+    from flask_babel import gettext as _
+    from werkzeug.exceptions import BadRequest
+
+    messages = {
+        "depth": _("The request is nested too deeply (at most %(n)d levels).", n=MAX_JSON_DEPTH),
+        "number": _("A number in the request is too large."),
+    }
+    try:
+        value = json.loads(data.decode("utf-8"), parse_int=_parse_int, parse_float=_parse_float,
+                           parse_constant=_refuse_constant)
+        texts = list(_strings(value))
+    except RecursionError:
+        raise BadRequest(messages["depth"]) from None
+    except _Malformed as exc:
+        raise BadRequest(messages.get(str(exc)) or _("The request body is not valid JSON (UTF-8).")) from None
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise BadRequest(_("The request body is not valid JSON (UTF-8).")) from None
+    _refuse_bad_text(texts)
+    return value
+
+
+def _refuse_bad_text(texts) -> None:
     from flask_babel import gettext as _
 
     from community.errors import ValidationError
 
-    values = list(request.args.values())
+    for text in texts:
+        if "\x00" in text:
+            raise ValidationError(_("Text must not contain NUL characters."))
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError(_("Text must not contain unpaired surrogate characters.")) from None
+
+
+def refuse_malformed_input():
+    """Refuse, for every route at once, input no feature could store or parse safely.
+
+    Query and form values with NUL (U+0000: no legitimate text has it and PostgreSQL cannot store it), and
+    JSON bodies outside ``strict_json``'s bounds. Sparing every feature's service from checking; uploaded
+    files are not inspected. Runs after the rate limiter, so a flood of bad bodies is still counted.
+    """
+    texts = list(request.args.values())
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        values += list(request.form.values())
-        if request.is_json:
-            values += list(_strings(request.get_json(silent=True)))
-    if any("\x00" in v for v in _strings(values)):
-        raise ValidationError(_("Text must not contain NUL characters."))
+        texts += list(request.form.values())
+        if request.is_json and request.content_length != 0:
+            data = request.get_data(cache=True)
+            if data.strip():
+                strict_json(data)
+    _refuse_bad_text(texts)
