@@ -162,9 +162,10 @@ def _refuse_bad_text(texts) -> None:
 def refuse_malformed_input():
     """Refuse, for every route at once, input no feature could store or parse safely.
 
-    Query and form values with NUL (U+0000: no legitimate text has it and PostgreSQL cannot store it), and
-    JSON bodies outside ``strict_json``'s bounds. Sparing every feature's service from checking; uploaded
-    files are not inspected. Runs after the rate limiter, so a flood of bad bodies is still counted.
+    Query and form values with NUL (U+0000: no legitimate text has it and PostgreSQL cannot store it) or
+    that are huge numbers, and JSON bodies outside ``strict_json``'s bounds. Sparing every feature's service
+    from checking; uploaded files are not inspected. Runs after the rate limiter, so a flood of bad bodies
+    is still counted.
     """
     texts = list(request.args.values())
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
@@ -174,3 +175,10 @@ def refuse_malformed_input():
             if data.strip():
                 strict_json(data)
     _refuse_bad_text(texts)
+    # A query or form value that is nothing but a huge number: WTForms' NumberRange turns it into a float
+    # (OverflowError) and SQLAlchemy into a bigint (DataError). No field of ours takes one that long.
+    if any(len(t) > MAX_NUMBER_DIGITS and t.strip().lstrip("+-").isdigit() for t in texts):
+        from flask_babel import gettext as _
+        from werkzeug.exceptions import BadRequest
+
+        raise BadRequest(_("A number in the request is too large."))
