@@ -22,6 +22,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -245,10 +246,14 @@ def main(argv=None) -> int:
     print(f"== Cocreate bench: {'SQLite' if args.sqlite else 'PostgreSQL'}, {plan.proposals:,} proposals, "
           f"{plan.votes:,} votes, {plan.voters:,} voters", flush=True)
     url = fresh_sqlite() if args.sqlite else fresh_postgres(args.pg, args.db_name)
+    # Production refuses to start without Redis (jobs) and shared storage: the machine's Redis, a queue of
+    # this run's own (no worker: nothing here should enqueue), and a scratch folder standing in for a mount.
     env = {**os.environ, "COCREATE_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": url,
-           "FLASK_APP": "wsgi.py"}
+           "FLASK_APP": "wsgi.py", "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+           "JOBS_QUEUE": f"bench-{secrets.token_hex(4)}", "STORAGE_DIR": tempfile.mkdtemp(prefix="cocreate-bench-")}
     env.pop("RATELIMIT_STORAGE_URI", None)
-    os.environ.update({k: env[k] for k in ("COCREATE_ENV", "SECRET_KEY", "DATABASE_URL")})
+    os.environ.update({k: env[k] for k in ("COCREATE_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "JOBS_QUEUE",
+                                           "STORAGE_DIR")})
     with timer("migrations (flask db upgrade)"):
         subprocess.run([str(Path(sys.executable).with_name("flask")), "db", "upgrade"], cwd=REPO, env=env,
                        check=True, capture_output=True)

@@ -32,9 +32,10 @@ def create_app(config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     app.before_request(refuse_malformed_input)
     register_template_helpers(app)
-    from community import cli
+    from community import cli, jobs
 
     cli.register(app)
+    jobs.init_app(app)
     return app
 
 

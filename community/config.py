@@ -6,7 +6,9 @@ Environment variables (production reads these):
   DATABASE_URL              SQLAlchemy URL; default SQLite file ``instance/cocreate.db``
   SECRET_KEY                required when COCREATE_ENV=production, read only from the environment there:
                             at least 32 bytes and none of the well-known defaults (``openssl rand -hex 32``)
-  REDIS_URL                 the shared Redis, e.g. ``redis://127.0.0.1:6379/0``; unset = embedded defaults
+  REDIS_URL                 the shared Redis, e.g. ``redis://127.0.0.1:6379/0``: rate limits, and jobs go to RQ
+                            there; required when COCREATE_ENV=production. Unset = embedded defaults (jobs
+                            run inline)
   RATELIMIT_STORAGE_URI     where rate-limit counters live; default REDIS_URL, else in-process memory
                             (development only: production refuses memory://)
   DEFAULT_TIMEZONE          viewer zone when the user has none; default Asia/Shanghai
@@ -24,6 +26,17 @@ Environment variables (production reads these):
   LOG_REQUESTS              ``json`` (default): one JSON line per request on stderr; ``off``: none
   PROMETHEUS_MULTIPROC_DIR  folder prometheus_client shares metrics through across gunicorn workers, the RQ
                             worker and the scheduler of one host (deploy/gunicorn.conf.py sets a default)
+  JOBS_QUEUE                RQ queue name (also names the schedule's entries); default ``cocreate``
+  JOBS_EMBEDDED_SCHEDULER   without REDIS_URL, ``flask run`` runs the schedule in a thread; default on in
+                            development, off otherwise (``0``/``1``)
+  STORAGE_BACKEND           ``filesystem`` (default) or ``s3``; see community/storage.py
+  STORAGE_DIR               the filesystem backend's folder; default the instance folder. Production with
+                            the filesystem backend requires it (a mount every host shares)
+  STORAGE_S3_BUCKET         the s3 backend's bucket (required with STORAGE_BACKEND=s3)
+  STORAGE_S3_ENDPOINT_URL   an S3-compatible server (MinIO, Ceph, moto); unset = AWS
+  STORAGE_S3_REGION         default AWS_DEFAULT_REGION, else us-east-1
+  STORAGE_S3_PREFIX         key prefix inside the bucket (several deployments share one bucket); default none
+  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN   read by boto3 itself (or an instance role)
 """
 from __future__ import annotations
 
@@ -81,7 +94,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     """Fill ``app.config``.
 
     Raises RuntimeError naming the variable when production lacks a good SECRET_KEY (environment only),
-    DATABASE_URL, or a shared rate-limit store (REDIS_URL / RATELIMIT_STORAGE_URI, not ``memory://``).
+    DATABASE_URL, a shared rate-limit store (REDIS_URL / RATELIMIT_STORAGE_URI, not ``memory://``), REDIS_URL
+    (jobs) or shared storage (STORAGE_BACKEND=s3 or STORAGE_DIR).
     """
     env = (overrides or {}).get("COCREATE_ENV") or os.environ.get("COCREATE_ENV", "development")
     cfg = app.config
@@ -133,6 +147,16 @@ def load_config(app, overrides: dict | None = None) -> None:
         DB_RETRY_AFTER_SECONDS=5,
         DB_CONNECT_TIMEOUT=3,
         LOG_REQUESTS="json",
+        # Jobs (community/jobs.py): RQ on REDIS_URL, or inline without it (the embedded default).
+        JOBS_QUEUE="cocreate",
+        JOBS_EMBEDDED_SCHEDULER=env == "development",
+        # Storage (community/storage.py): shopper photos, router model files, the duplicates index.
+        STORAGE_BACKEND="filesystem",
+        STORAGE_DIR=None,
+        STORAGE_S3_BUCKET=None,
+        STORAGE_S3_ENDPOINT_URL=None,
+        STORAGE_S3_REGION=None,
+        STORAGE_S3_PREFIX="",
     )
     cfg.from_pyfile("config.py", silent=True)
     production = env == "production"
@@ -142,7 +166,9 @@ def load_config(app, overrides: dict | None = None) -> None:
     for key in ("SECRET_KEY", "REDIS_URL", "RATELIMIT_STORAGE_URI", "DEFAULT_TIMEZONE", "ROUTER_MODELS_DIR",
                 "MAIL_BACKEND", "MAIL_SERVER",
                 "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_FILE_PATH",
-                "PUBLIC_BASE_URL", "METRICS_TOKEN", "LOG_REQUESTS"):
+                "PUBLIC_BASE_URL", "METRICS_TOKEN", "LOG_REQUESTS",
+                "JOBS_QUEUE", "STORAGE_BACKEND", "STORAGE_DIR", "STORAGE_S3_BUCKET",
+                "STORAGE_S3_ENDPOINT_URL", "STORAGE_S3_REGION", "STORAGE_S3_PREFIX"):
         if os.environ.get(key):
             cfg[key] = os.environ[key]
     if os.environ.get("ROUTER_THRESHOLD"):
@@ -150,7 +176,7 @@ def load_config(app, overrides: dict | None = None) -> None:
     for key in ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "DB_RETRY_AFTER_SECONDS", "DB_CONNECT_TIMEOUT"):
         if os.environ.get(key):
             cfg[key] = int(os.environ[key])
-    for key in ("MAIL_USE_TLS", "MAIL_USE_SSL"):
+    for key in ("MAIL_USE_TLS", "MAIL_USE_SSL", "JOBS_EMBEDDED_SCHEDULER"):
         if os.environ.get(key):
             cfg[key] = os.environ[key].lower() in ("1", "true", "yes")
     if os.environ.get("DATABASE_URL"):
@@ -169,6 +195,9 @@ def load_config(app, overrides: dict | None = None) -> None:
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if cfg.get("PUBLIC_BASE_URL"):
         cfg["PUBLIC_BASE_URL"] = cfg["PUBLIC_BASE_URL"].rstrip("/")
+    from community.storage import validate_config
+
+    cfg["STORAGE_BACKEND"] = validate_config(cfg)
     if production:
         problem = secret_key_problem(cfg.get("SECRET_KEY"))
         if problem:
@@ -181,6 +210,12 @@ def load_config(app, overrides: dict | None = None) -> None:
         if not cfg.get("PUBLIC_BASE_URL"):
             raise RuntimeError("PUBLIC_BASE_URL must be set when COCREATE_ENV=production "
                                "(e.g. https://cocreate.example.com): links in e-mails and feeds are built on it")
+        if not cfg.get("REDIS_URL"):
+            raise RuntimeError("REDIS_URL must be set when COCREATE_ENV=production (jobs and shared state live "
+                               "in Redis)")
+        if cfg["STORAGE_BACKEND"] == "filesystem" and not cfg.get("STORAGE_DIR"):
+            raise RuntimeError("STORAGE_BACKEND=s3 (with STORAGE_S3_BUCKET), or STORAGE_DIR naming a folder every "
+                               "host shares, must be set when COCREATE_ENV=production")
         cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = True
     elif not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _dev_secret(app.instance_path)

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -162,3 +166,113 @@ def auth(client):
 @pytest.fixture
 def is_postgres(app) -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+# ---- real servers: an S3-compatible one (moto) started here, and the machine's Redis ----
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """moto's S3 server on a free loopback port for the whole run; yields its URL; stopped by its PID.
+
+    Production's code path: the s3 storage backend talks to it through boto3 over HTTP.
+    """
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
+    os.environ.update(AWS_ACCESS_KEY_ID="cocreate-test", AWS_SECRET_ACCESS_KEY="cocreate-test",
+                      AWS_DEFAULT_REGION="us-east-1")
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"moto's S3 server did not start on port {port} (see {log.name})")
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def s3_bucket(s3_server) -> str:
+    from community.storage import S3Storage
+
+    bucket = f"cocreate-test-{secrets.token_hex(4)}"
+    S3Storage(bucket, endpoint_url=s3_server).ensure_bucket()
+    return bucket
+
+
+@pytest.fixture
+def s3_config(s3_server, s3_bucket) -> dict:
+    """Config for the s3 storage backend, under a key prefix of this test's own."""
+    return {"STORAGE_BACKEND": "s3", "STORAGE_S3_BUCKET": s3_bucket, "STORAGE_S3_ENDPOINT_URL": s3_server,
+            "STORAGE_S3_PREFIX": f"t-{secrets.token_hex(6)}"}
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The shared Redis (env TEST_REDIS_URL). Never flushed: tests use a queue name of this run's own."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        Redis.from_url(url, socket_connect_timeout=3).ping()
+    except RedisError as exc:
+        pytest.fail(f"Redis is unreachable at {url} ({exc}); the job tests need a real one (set TEST_REDIS_URL)")
+    return url
+
+
+@pytest.fixture(scope="session")
+def jobs_queue(redis_url):
+    """A queue name of this test run's own; its RQ keys are deleted at the end."""
+    from redis import Redis
+    from rq import Queue
+
+    name = f"cocreate-test-{secrets.token_hex(6)}"
+    yield name
+    connection = Redis.from_url(redis_url)
+    q = Queue(name, connection=connection)
+    job_ids = set(q.job_ids)
+    for registry in (q.finished_job_registry, q.failed_job_registry, q.started_job_registry,
+                     q.deferred_job_registry, q.scheduled_job_registry, q.canceled_job_registry):
+        job_ids.update(registry.get_job_ids())
+        connection.delete(registry.key)
+    for job_id in job_ids:
+        connection.delete(f"rq:job:{job_id}", f"rq:results:{job_id}")
+    q.delete(delete_jobs=True)
+    for key in connection.scan_iter(f"cocreate:jobs:once:{name}:*"):
+        connection.delete(key)
+    for key in connection.scan_iter(f"rq:cron_job:{name}:*"):
+        connection.delete(key)
+    ours = [m for m in connection.zrange("rq:cron_jobs", 0, -1) if m.decode().startswith(f"{name}:")]
+    if ours:
+        connection.zrem("rq:cron_jobs", *ours)
+
+
+@pytest.fixture
+def redis_config(redis_url, jobs_queue) -> dict:
+    """Config that sends jobs to RQ on the real Redis, on this run's own queue."""
+    return {"REDIS_URL": redis_url, "JOBS_QUEUE": jobs_queue}

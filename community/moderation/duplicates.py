@@ -2,31 +2,43 @@
 
 The vectoriser is the routing package's (``community.routing.model.make_vectorizer``: character
 n-grams within word boundaries, so Chinese needs no segmentation and English words stay whole); this
-module only fits it on the proposals and ranks them. The fitted matrix is cached per process and
-rebuilt when the set of candidate proposals changes, detected by (count, sum of ids, newest created_at)
-of the candidate rows: one aggregate query per request, unaffected by votes and comments, changed by
-every new, hidden, restored or merged proposal (proposals have no edit path; one would bump this key too).
+module only fits it on the proposals and ranks them. The candidate set is identified by a key, (count,
+sum of ids, newest created_at) of the candidate rows: one aggregate query, unaffected by votes and
+comments, changed by every new, hidden, restored or merged proposal.
+
+Fitting is a job's work, never a request's (about 2 ms per proposal: 200 s at 100k proposals): ``refit``
+(scheduled every 10 minutes, and enqueued once by the first request that sees the key change) fits the
+index and puts it in storage (``duplicates/index.joblib``, with ``duplicates/index.json`` naming its key),
+where every web worker of every host loads it. Until the refit lands a request answers from the index it
+has: a stale index cannot leak hidden content because ``similar`` re-checks every hit in the database.
+Without Redis (``make run``, tests) there is no worker: the request refits inline, as the demo always did,
+so a new proposal is suggested at once.
 """
 from __future__ import annotations
 
+import io
+import json
 import threading
+import time
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import func, select
 
+from community import jobs, storage
 from community.extensions import db
 from community.proposals.models import Proposal
 
 MAX_BODY_CHARS = 500  # enough to characterise a proposal; fitting cost grows with text length
-SYNC_REBUILD_MAX = 5000  # above this many proposals a rebuild runs in a background thread
 MIN_SCORE = 0.15  # below this cosine the "similar" proposals are noise (see bench/duplicates_eval.py)
 MIN_QUERY_CHARS = 4
+INDEX_KEY = "duplicates/index.joblib"
+POINTER_KEY = "duplicates/index.json"
+STORED_CHECK_SECONDS = 5.0  # a worker with a stale index looks in storage at most this often
 
 
 @dataclass
 class _Index:
-    key: tuple
+    key: str
     ids: list[int]
     vectorizer: object
     matrix: object
@@ -34,6 +46,7 @@ class _Index:
 
 _lock = threading.Lock()
 _index: _Index | None = None
+_checked_at = 0.0
 
 
 def _candidates():
@@ -47,14 +60,15 @@ def document(title: str, body: str) -> str:
     return f"{title}\n{title}\n{(body or '')[:MAX_BODY_CHARS]}"
 
 
-def _current_key() -> tuple:
+def _current_key() -> str:
     count, id_sum, newest = db.session.execute(
         select(func.count(Proposal.id), func.coalesce(func.sum(Proposal.id), 0), func.max(Proposal.created_at))
         .where(*_candidates())).one()
-    return (db.engine.url.render_as_string(hide_password=True), int(count), int(id_sum), newest)
+    return json.dumps([db.engine.url.render_as_string(hide_password=True), int(count), int(id_sum),
+                       newest.isoformat() if newest else None])
 
 
-def _build(key: tuple) -> _Index:
+def _build(key: str) -> _Index:
     from community.routing.model import make_vectorizer
 
     rows = db.session.execute(select(Proposal.id, Proposal.title, Proposal.body).where(*_candidates())
@@ -64,49 +78,69 @@ def _build(key: tuple) -> _Index:
     return _Index(key, [r[0] for r in rows], vectorizer, matrix)
 
 
-def index() -> _Index:
-    """The fitted index for the current candidates, rebuilt at most once per change (thread-safe).
+def _stored_key() -> str | None:
+    try:
+        return json.loads(storage.get(POINTER_KEY))["key"]
+    except (storage.MissingObject, ValueError, KeyError, TypeError):
+        return None
 
-    Up to SYNC_REBUILD_MAX proposals the rebuild happens here (about 2 ms per proposal). Above it the
-    previous index keeps answering while a background thread refits, so no request waits for it; a
-    stale index cannot leak hidden content because ``similar`` re-checks every hit in the database.
+
+def refit() -> str:
+    """The job: fit the index for the current candidates and store it, unless the stored one is current.
+
+    Idempotent: a second run finds the stored key current and does nothing. Returns what it did.
     """
+    import joblib
+
     global _index
+    key = _current_key()
+    if _stored_key() == key:
+        return "index up to date"
+    built = _build(key)
+    buffer = io.BytesIO()
+    joblib.dump({"key": built.key, "ids": built.ids, "vectorizer": built.vectorizer, "matrix": built.matrix},
+                buffer, compress=3)
+    storage.put(INDEX_KEY, buffer.getvalue(), "application/octet-stream")
+    storage.put(POINTER_KEY, json.dumps({"key": key}).encode(), "application/json")  # after the index it names
+    with _lock:
+        _index = built
+    return f"index refitted on {len(built.ids)} proposals"
+
+
+def _load_stored() -> _Index | None:
+    """The stored index, or None when there is none or it cannot be read (the next refit replaces it)."""
+    import joblib
+
+    try:
+        payload = joblib.load(io.BytesIO(storage.get(INDEX_KEY)))
+        return _Index(payload["key"], payload["ids"], payload["vectorizer"], payload["matrix"])
+    except Exception:  # missing, half-written by an older version, unreadable: refit instead of failing the page
+        return None
+
+
+def index() -> _Index | None:
+    """The index for the current candidates, or the latest one there is while a refit is pending (None
+    before the first refit). Never fits here: it loads the stored index or enqueues ``refit`` once."""
+    global _index, _checked_at
     key = _current_key()
     current = _index
     if current is not None and current.key == key:
         return current
-    if current is not None and key[1] > SYNC_REBUILD_MAX:
-        _rebuild_in_background(key)
-        return current
-    with _lock:
-        if _index is None or _index.key != key:
-            _index = _build(key)
-        return _index
-
-
-_building: set[tuple] = set()
-
-
-def _rebuild_in_background(key: tuple) -> None:
-    app = current_app._get_current_object()
-
-    def run() -> None:
-        global _index
-        with app.app_context():
-            try:
-                built = _build(key)
+    if current is None or not jobs.uses_redis() or time.monotonic() - _checked_at >= STORED_CHECK_SECONDS:
+        _checked_at = time.monotonic()
+        stored_key = _stored_key()
+        if stored_key is not None and (current is None or stored_key != current.key):
+            loaded = _load_stored()
+            if loaded is not None:
                 with _lock:
-                    _index = built
-            finally:
-                db.session.remove()
-                _building.discard(key)
-
-    with _lock:
-        if key in _building:
-            return
-        _building.add(key)
-    threading.Thread(target=run, name="duplicates-index", daemon=True).start()
+                    _index = current = loaded
+        if current is not None and current.key == key:
+            return current
+        if jobs.uses_redis():
+            jobs.enqueue_once("duplicates-refit", "community.moderation.duplicates:refit")
+        else:  # the embedded default has no worker: fit here (read-only, so safe inside a request)
+            refit()
+    return _index
 
 
 def similar(title: str, body: str = "", limit: int = 5, exclude_id: int | None = None) -> list[tuple[Proposal, float]]:
@@ -121,7 +155,7 @@ def similar(title: str, body: str = "", limit: int = 5, exclude_id: int | None =
     if len(text) < MIN_QUERY_CHARS:
         return []
     idx = index()
-    if idx.matrix is None:
+    if idx is None or idx.matrix is None:
         return []
     scores = cosine_similarity(idx.vectorizer.transform([document(title, body)]), idx.matrix)[0]
     order = scores.argsort()[::-1]

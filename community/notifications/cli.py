@@ -12,7 +12,5 @@ def fan_out():
 @bp.cli.command("send-digests")
 def send_digests():
     """Write today's digests (at most one per user per day, none empty) and send the outbox (idempotent)."""
-    service.fan_out_pending()
-    written = service.build_digests()
-    sent, failed = service.deliver_outbox()
+    written, sent, failed = service.send_digests()
     click.echo(f"{written} digest(s) written, {sent} e-mail(s) sent, {failed} failed")

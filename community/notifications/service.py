@@ -320,6 +320,17 @@ def describe(event: Event) -> str:
     return _describe(event, str(get_locale() or "zh")[:2])
 
 
+def send_digests(now: datetime | None = None) -> tuple[int, int, int]:
+    """The daily job: fan out what is pending, write today's digests, send the outbox.
+
+    Returns (digests written, e-mails sent, e-mails failed). Idempotent (one digest per user per day).
+    """
+    fan_out_pending()
+    written = build_digests(now)
+    sent, failed = deliver_outbox()
+    return written, sent, failed
+
+
 def deliver_outbox(limit: int = 200) -> tuple[int, int]:
     """Send unsent outbox e-mails through Flask-Mailman (console/file backend in dev, SMTP in production).
 
