@@ -81,7 +81,7 @@ SCHEDULE: tuple[Periodic, ...] = (
              "crowdfunding opened/closed milestones and the 48-hour notice"),
     Periodic("duplicates-refit", "community.moderation.duplicates:refit", "*/10 * * * *", 3600,
              "refit the duplicate-suggestion index when proposals changed"),
-    Periodic("router-retrain", "community.feedback.router_versions:train", "0 3 * * 0", 3600,
+    Periodic("router-retrain", "community.feedback.retrain:train", "0 3 * * 0", 3600,
              "retrain the feedback router on the seed corpus and people's corrections (Sundays)"),
 )
 BY_NAME = {p.name: p for p in SCHEDULE}

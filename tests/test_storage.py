@@ -1,5 +1,7 @@
 """Object storage behaves the same on a folder and on S3 (moto's real server on loopback), and production's
 configuration is checked at start-up."""
+import secrets
+
 import pytest
 
 from community import create_app, storage
@@ -68,7 +70,7 @@ def test_two_hosts_see_the_same_objects_on_s3(make_app, s3_config, tmp_path):
 
 
 def _production(**extra):
-    return {"COCREATE_ENV": "production", "SECRET_KEY": "k" * 32, "DATABASE_URL": "postgresql://x@127.0.0.1/x",
+    return {"COCREATE_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": "postgresql://x@127.0.0.1/x",
             "SQLALCHEMY_DATABASE_URI": "postgresql://x@127.0.0.1/x", **extra}
 
 
