@@ -250,10 +250,11 @@ def main(argv=None) -> int:
     # this run's own (no worker: nothing here should enqueue), and a scratch folder standing in for a mount.
     env = {**os.environ, "COCREATE_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": url,
            "FLASK_APP": "wsgi.py", "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-           "JOBS_QUEUE": f"bench-{secrets.token_hex(4)}", "STORAGE_DIR": tempfile.mkdtemp(prefix="cocreate-bench-")}
+           "JOBS_QUEUE": f"bench-{secrets.token_hex(4)}", "STORAGE_DIR": tempfile.mkdtemp(prefix="cocreate-bench-"),
+           "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1")}
     env.pop("RATELIMIT_STORAGE_URI", None)
     os.environ.update({k: env[k] for k in ("COCREATE_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "JOBS_QUEUE",
-                                           "STORAGE_DIR")})
+                                           "STORAGE_DIR", "PUBLIC_BASE_URL")})
     with timer("migrations (flask db upgrade)"):
         subprocess.run([str(Path(sys.executable).with_name("flask")), "db", "upgrade"], cwd=REPO, env=env,
                        check=True, capture_output=True)

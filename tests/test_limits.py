@@ -155,6 +155,8 @@ def test_production_takes_the_secret_key_from_the_environment_only(monkeypatch, 
         load_config(app, {"COCREATE_ENV": "production"})
     good = "9f8e7d6c5b4a39281706f5e4d3c2b1a0aa"
     monkeypatch.setenv("SECRET_KEY", good)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://cocreate.example.com")  # also required in production
+    monkeypatch.setenv("STORAGE_DIR", str(tmp_path))
     load_config(app, {"COCREATE_ENV": "production"})
     assert app.config["SECRET_KEY"] == good and app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
 

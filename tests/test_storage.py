@@ -71,7 +71,8 @@ def test_two_hosts_see_the_same_objects_on_s3(make_app, s3_config, tmp_path):
 
 def _production(**extra):
     return {"COCREATE_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": "postgresql://x@127.0.0.1/x",
-            "SQLALCHEMY_DATABASE_URI": "postgresql://x@127.0.0.1/x", **extra}
+            "SQLALCHEMY_DATABASE_URI": "postgresql://x@127.0.0.1/x", "PUBLIC_BASE_URL": "https://cocreate.example.com",
+            **extra}
 
 
 def test_production_refuses_to_start_without_redis(monkeypatch):
