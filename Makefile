@@ -6,7 +6,7 @@ export FLASK_APP := wsgi.py
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup serve-prod release bench lint translations translations-update clean
+.PHONY: run test setup serve-prod release fleet bench lint translations translations-update clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ serve-prod: $(BIN)/.installed
 ## release: the once-per-release step (migrations, then a router model if none exists); see deploy/release.sh
 release: $(BIN)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" sh deploy/release.sh
+
+## fleet: two app hosts behind nginx on their own PostgreSQL, Redis, worker and schedulers; load, failures, figures
+fleet: translations
+	nice -n 10 $(BIN)/python bench/fleet.py
 
 bench: setup
 	$(BIN)/python bench/run.py

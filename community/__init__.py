@@ -21,10 +21,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.url_map.converters["int"] = IdConverter  # ids beyond the column's range are a 404, not a 500
     load_config(app, config)
-    register_extensions(app)
     from community.ops import init_ops
 
-    init_ops(app)  # before the blueprints: its hooks wrap theirs (request id first, log line last)
+    init_ops(app)  # first: its hooks wrap every other (request id first, log line last, even for a CSRF 400)
+    register_extensions(app)
     register_blueprints(app)
     from community.errors import register_errorhandlers
     from community.security import refuse_malformed_input
@@ -62,6 +62,9 @@ def _select_timezone():
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    from community.ops import release_session
+
+    app.teardown_appcontext(release_session)  # before Flask-SQLAlchemy's own: a dead connection is no 500
     migrate.init_app(app, db, render_as_batch=True, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -26,6 +26,19 @@ def init_ops(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+def release_session(_exc=None) -> None:
+    """End the request's database session; when the connection died under it (the server stopped or the
+    network cut), the ROLLBACK that closing sends fails too: forget the session rather than turn an answer
+    already made (often the 503) into a 500. The pool has invalidated the dead connection by then.
+    Registered after Flask-SQLAlchemy's own teardown, so it runs before it (Flask runs them in reverse)."""
+    from community.extensions import db
+
+    try:
+        db.session.remove()
+    except Exception:
+        db.session.registry.clear()
+
+
 @bp.get("/healthz")
 def healthz():
     """Liveness: the process answers. No I/O, so a slow database never gets a live host restarted."""

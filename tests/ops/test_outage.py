@@ -158,3 +158,24 @@ def test_request_failing_after_the_view_is_503_too(make_app, monkeypatch):
 
     response = app.test_client().get("/healthz", headers={"Accept": "application/json"})
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+
+
+def test_a_connection_that_dies_under_the_closing_rollback_does_not_turn_the_answer_into_a_500(make_app):
+    """PostgreSQL shutting down between the answer and the end of the request: the ROLLBACK that ends the
+    session fails ("terminating connection due to administrator command"); the answer already made stands."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/_dies_after_answer")
+    def _dies_after_answer():
+        db.session.execute(text("SELECT 1"))
+
+        def close():
+            raise OperationalError("ROLLBACK", {}, Exception("terminating connection due to administrator command"))
+
+        db.session().close = close
+        return {"ok": True}
+
+    assert app.test_client().get("/_dies_after_answer").status_code == 200
