@@ -6,7 +6,7 @@ export FLASK_APP := wsgi.py
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup serve-prod release fleet bench lint translations translations-update clean
+.PHONY: run test test-browser browser-deps setup serve-prod release fleet bench lint translations translations-update clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,12 +44,28 @@ run: setup
 	@echo ""
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-## test: set up, run the suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
-test: setup
-	$(BIN)/python -m pytest -q
+## test: set up, run the suite on SQLite, the browser suite once, then the suite on PostgreSQL when
+## TEST_DATABASE_URL is set
+test: setup browser-deps
+	$(BIN)/python -m pytest -q --ignore=tests/browser
+	@echo "== the browser suite (Debian's chromium, zh and en, 1280 and 390 px)"
+	$(BIN)/python -m pytest -q tests/browser
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-	  COCREATE_TEST_DB="$$TEST_DATABASE_URL" $(BIN)/python -m pytest -q; \
+	  COCREATE_TEST_DB="$$TEST_DATABASE_URL" $(BIN)/python -m pytest -q --ignore=tests/browser; \
+	fi
+
+## test-browser: only the browser suite (screenshots in screenshots/browser/)
+test-browser: setup browser-deps
+	$(BIN)/python -m pytest -q tests/browser
+
+## browser-deps: Debian's chromium and CJK fonts (without them Chinese renders as boxes), installed with
+## apt-get when absent; needs root, as on CI.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; \
+	  else echo "The browser suite needs Debian's chromium and fonts-noto-cjk: apt-get install them as root."; fi; \
 	fi
 
 ## serve-prod: gunicorn with deploy/gunicorn.conf.py; needs COCREATE_ENV=production, SECRET_KEY, DATABASE_URL and

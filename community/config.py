@@ -11,6 +11,7 @@ Environment variables (production reads these):
                             run inline)
   RATELIMIT_STORAGE_URI     where rate-limit counters live; default REDIS_URL, else in-process memory
                             (development only: production refuses memory://)
+  RATELIMIT_ENABLED         ``0`` turns rate limits off (the browser suite logs in ~80 times a minute)
   DEFAULT_TIMEZONE          viewer zone when the user has none; default Asia/Shanghai
   ROUTER_MODELS_DIR         folder of the feedback router's model versions; default instance/models
   ROUTER_THRESHOLD          confidence (0..1) below which feedback goes to triage; default 0.5
@@ -176,7 +177,7 @@ def load_config(app, overrides: dict | None = None) -> None:
     for key in ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "DB_RETRY_AFTER_SECONDS", "DB_CONNECT_TIMEOUT"):
         if os.environ.get(key):
             cfg[key] = int(os.environ[key])
-    for key in ("MAIL_USE_TLS", "MAIL_USE_SSL", "JOBS_EMBEDDED_SCHEDULER"):
+    for key in ("MAIL_USE_TLS", "MAIL_USE_SSL", "JOBS_EMBEDDED_SCHEDULER", "RATELIMIT_ENABLED"):
         if os.environ.get(key):
             cfg[key] = os.environ[key].lower() in ("1", "true", "yes")
     if os.environ.get("DATABASE_URL"):

@@ -30,6 +30,21 @@ LOGINS = {
     "agent": "agent@cocreate.example",
     "changer": "changer@cocreate.example",  # changed car, kept the charging credit (community.entitlements.demo)
 }
+# Every demo login by role, as `make run` prints them: (role, e-mail, what the account shows). Keep in step
+# with the loaders that create them (campaigns, pledge, shopper, entitlements demos).
+LOGIN_ROLES = [
+    ("admin", LOGINS["admin"], "users, roles, audit log, router versions"),
+    ("moderator", LOGINS["moderator"], "verifies cars, moves statuses, triage, campaigns"),
+    ("council member", "council@cocreate.example", "council queue, sessions, internal notes"),
+    ("team agent", "agent@cocreate.example", "after-sales queue; agent.charging@, agent.sales@ ... one per team"),
+    ("mystery shopper", "shopper@cocreate.example", "a draft report to finish; also shopper2@"),
+    ("owner", LOGINS["owner"], "verified 2024 001 with lidar: may pledge"),
+    ("owner, not eligible", "owner2023@cocreate.example", "2023 car: the crowdfunding says why not"),
+    ("owner, not eligible", "nolidar@cocreate.example", "no lidar"),
+    ("owner, not eligible", "upgraded@cocreate.example", "already on the newest system"),
+    ("owner who changed car", LOGINS["changer"], "kept the charging credit across cars"),
+    ("registered, no car", "newcomer@cocreate.example", "add a car and wait for verification"),
+]
 STORY_TITLE = "为 2024 款 001/009 老车主提供辅助驾驶软硬件付费升级（众筹）"
 
 
@@ -257,4 +272,6 @@ def _status_note(status: str) -> tuple[str, str]:
 
 
 def logins_text() -> str:
-    return "\n".join(f"  {role:<9} {email}  password: {PASSWORD}" for role, email in LOGINS.items())
+    """Every demo login, one line each, grouped by role, and the shared password."""
+    lines = [f"  {role:<22} {email:<30} {what}" for role, email, what in LOGIN_ROLES]
+    return "\n".join([*lines, f"  (every demo account's password: {PASSWORD})"])

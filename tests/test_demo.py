@@ -87,6 +87,14 @@ def _the_demo_logins_work(client):
     assert owner.has_role("owner")
     assert User.query.filter_by(email=demo.LOGINS["moderator"]).one().has_role("moderator")
     assert User.query.filter_by(email=demo.LOGINS["admin"]).one().has_role("admin")
+    # `make run` prints every demo login: each one printed exists, and every staff account is among them.
+    printed = demo.logins_text()
+    listed = {email for _role, email, _what in demo.LOGIN_ROLES}
+    assert {u.email for u in User.query.filter(User.email.in_(listed))} == listed
+    for role in ("admin", "moderator", "team_agent", "mystery_shopper"):
+        assert all(email in printed or email.startswith("agent.") or email == "shopper2@cocreate.example"
+                   for (email,) in db.session.execute(select(User.email).join(User.roles).filter_by(role=role)))
+    assert demo.PASSWORD in printed and "council@cocreate.example" in printed
 
 
 def _roadmap_announcement_and_the_owner_who_changed_car(client):
