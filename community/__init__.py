@@ -8,7 +8,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 
 from community.config import load_config
-from community.extensions import babel, bootstrap, csrf, db, limiter, login_manager, mail, migrate
+from community.extensions import babel, bootstrap, csrf, db, limiter, login_manager, mail, migrate, talisman
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -68,6 +68,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, render_as_batch=True, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    from community.security import talisman_options
+
+    talisman.init_app(app, **talisman_options(app.config))
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone,
                    default_translation_directories="translations")
     bootstrap.init_app(app)

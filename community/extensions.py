@@ -7,6 +7,7 @@ from flask_login import LoginManager
 from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 
@@ -26,3 +27,4 @@ babel = Babel()
 bootstrap = Bootstrap5()
 mail = Mail()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+talisman = Talisman()

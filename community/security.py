@@ -19,6 +19,46 @@ ROLE_LABELS = {
 COUNCIL_MEMBER = "council_member"
 
 
+# Everything the pages load comes from this site: scripts and styles only from files under /static (the
+# nonce covers any tag a library injects), never inline; no one may frame a page (the vote and pledge forms
+# would be clickjackable). Swagger UI on /api/v1/docs draws its logo and icons from data: URIs.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+PERMISSIONS_POLICY = {feature: "()" for feature in (
+    "accelerometer", "camera", "geolocation", "gyroscope", "magnetometer", "microphone", "payment", "usb",
+    "browsing-topics")}
+
+
+def talisman_options(config) -> dict:
+    """Flask-Talisman's settings: CSP with per-request nonces and no 'unsafe-inline', frame-ancestors 'none'
+    (and X-Frame-Options DENY for old browsers), nosniff, Referrer-Policy same-origin, a Permissions-Policy,
+    and HSTS (one year) only in production, where the session cookie is also Secure. HTTPS redirects are
+    nginx's job (deploy/), so health checks over plain HTTP still answer."""
+    production = config.get("COCREATE_ENV") == "production"
+    return {
+        "content_security_policy": CONTENT_SECURITY_POLICY,
+        "content_security_policy_nonce_in": ["script-src", "style-src"],
+        "frame_options": "DENY",
+        "referrer_policy": "same-origin",
+        "permissions_policy": PERMISSIONS_POLICY,
+        "force_https": False,
+        "strict_transport_security": production,
+        "strict_transport_security_include_subdomains": False,
+        "session_cookie_secure": production,
+        "x_content_type_options": True,
+    }
+
+
 def has_role(user, *roles: str) -> bool:
     """True when ``user`` is logged in, not blocked, and holds any of ``roles``.
 
