@@ -54,10 +54,11 @@ def test_api_docs_load_their_setup_from_a_file(client):
     assert client.get("/static/js/swagger-init.js").status_code == 200
 
 
-def test_production_sends_hsts_over_https(make_app, monkeypatch, database_url):
+def test_production_sends_hsts_over_https(make_app, monkeypatch, database_url, tmp_path):
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://cocreate.example")
+    monkeypatch.setenv("STORAGE_DIR", str(tmp_path))
     app = make_app(COCREATE_ENV="production", SECRET_KEY="9f8e7d6c5b4a39281706f5e4d3c2b1a0aa")
     client = app.test_client()
     resp = client.get("/healthz", base_url="https://localhost")
