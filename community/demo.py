@@ -10,15 +10,15 @@ import random
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from community.accounts.models import User, UserRole
 from community.dbtypes import utcnow
-from community.demo_base import PASSWORD, SHANGHAI, DemoContext, sh
+from community.demo_base import PASSWORD, SHANGHAI, DemoContext, chinese_names, sh
 from community.demo_base import vehicle as _vehicle
 from community.extensions import db
 from community.proposals import service as proposals
-from community.proposals.models import CATEGORIES, Proposal, ProposalTerm, Vote
+from community.proposals.models import Comment, Proposal, ProposalTerm, Vote
 from community.search import terms
 from community.text import render_markdown
 from community.timeline.models import Milestone
@@ -61,25 +61,28 @@ def _user(email: str, name: str, roles=()) -> User:
     return user
 
 
+# Every idea appears once, in one language: the English titles below have no Chinese twin here (owners who
+# ask again are merged: community.council.demo). Titles are unique across both lists.
 ZH_TOPICS = {
-    "assisted_driving": ["高速领航在匝道汇入时更果断一些", "希望开放城市 NOA 给老车型", "自动泊车支持斜列车位",
-                         "车道保持在弯道不要太靠外侧", "增加驾驶员注意力提醒的灵敏度设置"],
-    "charging": ["超充站增加遮雨棚", "充电桩占位费规则透明化", "App 里显示充电桩实时排队人数",
-                 "家充桩支持预约谷电充电", "高速服务区增加超充站"],
-    "app": ["App 蓝牙钥匙连接更快", "App 支持多辆车切换", "远程空调可以设置定时", "OTA 更新说明写得更详细",
-            "车机支持微信小程序"],
-    "vehicle": ["后排增加 USB-C 快充口", "前备箱增加排水孔", "雨刮支持更多档位", "空气悬架增加露营模式",
-                "大灯自动远近光更灵敏"],
-    "service": ["保养预约可以选具体技师", "交付时讲解更详细", "售后取送车服务覆盖更多城市", "门店试驾流程更简单",
-                "维修进度在 App 里实时可见"],
-    "comfort": ["座椅通风增加档位", "方向盘加热独立开关", "后排遮阳帘电动化", "香氛系统可以关闭",
-                "车内氛围灯更多颜色"],
-    "safety": ["儿童遗留检测提醒", "开门预警增加声音提示", "哨兵模式录像保存更久", "胎压异常推送到手机",
-               "紧急呼叫按键加保护盖"],
-    "community": ["车主活动增加亲子场次", "各城市车友会定期线下聚会", "用户共创会直播", "积分商城增加周边",
-                  "新车主入门课程"],
-    "other": ["发票开具流程线上化", "车辆手册提供电子版搜索", "二手车置换评估更透明", "保险理赔进度可查询",
-              "增加车主专属客服热线"],
+    "assisted_driving": ["高速领航在匝道汇入时更果断一些", "车道保持在弯道不要太靠外侧", "增加驾驶员注意力提醒的灵敏度设置",
+                         "辅助驾驶接管提示音可以调节音量", "雨夜识别锥桶更早减速", "隧道出入口辅助驾驶不要急刹",
+                         "自适应巡航跟车距离增加一档", "记忆泊车支持公司地库"],
+    "charging": ["充电桩占位费规则透明化", "高速服务区增加超充站", "充电完成后推送提醒到手表", "超充站增加洗手间指引",
+                 "第三方充电桩也能在 App 里支付", "节假日高速超充预约功能", "充电口盖冬天防冻", "充电账单按月开具发票"],
+    "app": ["OTA 更新说明写得更详细", "车机支持微信小程序", "App 里查看每次行程能耗", "家人共享钥匙时可以设置限速",
+            "车机导航同步手机收藏地址", "App 小组件显示剩余续航", "OTA 支持预约夜间安装", "车机语音支持方言识别"],
+    "vehicle": ["雨刮支持更多档位", "大灯自动远近光更灵敏", "后视镜加热与后挡除雾联动", "后备箱增加挂钩",
+                "冬季续航显示更准确", "座椅记忆关联到每把钥匙", "遥控一键关闭全部车窗", "轮胎花纹深度提醒"],
+    "service": ["交付时讲解更详细", "门店试驾流程更简单", "保养后提供检查报告", "售后维修期间提供代步车",
+                "钣喷维修支持上门定损", "延保条款写得更清楚", "服务中心周末延长营业时间", "交付前可以预约验车"],
+    "comfort": ["后排遮阳帘电动化", "香氛系统可以关闭", "车内氛围灯更多颜色", "后排座椅加热单独控制",
+                "空调内循环自动切换更聪明", "主驾腿托加长", "后排出风口增加开关", "副驾座椅一键放倒"],
+    "safety": ["哨兵模式录像保存更久", "胎压异常推送到手机", "紧急呼叫按键加保护盖", "疲劳驾驶提醒增加座椅振动",
+               "下车时提醒带走手机", "坡道溜车风险提醒", "夜间行人识别更灵敏", "碰撞后自动解锁车门并呼救"],
+    "community": ["各城市车友会定期线下聚会", "积分商城增加周边", "新车主入门课程", "车主自驾路线分享",
+                  "公益活动招募车主志愿者", "积分可以兑换充电度数", "车主故事征集", "线下活动报名候补通知"],
+    "other": ["发票开具流程线上化", "二手车置换评估更透明", "增加车主专属客服热线", "车辆年检到期提醒",
+              "违章信息推送到 App", "购车金融方案对比说明", "保养费用透明公示", "购车合同电子化"],
 }
 EN_TOPICS = {
     "assisted_driving": ["Smoother lane changes on highway pilot", "Bring city navigation assist to older cars",
@@ -100,6 +103,12 @@ EN_BODY = "I drive a {model} every day. {topic}.\n\n- Today: it is inconvenient\
 STATUS_WEIGHTS = [("submitted", 45), ("under_review", 20), ("accepted", 12), ("in_progress", 10), ("delivered", 6),
                   ("declined", 7)]
 PATH = ["submitted", "under_review", "accepted", "in_progress", "delivered"]
+# Proposals the roadmap answers (community.roadmap.demo): their status agrees with the roadmap item, and they were
+# posted early in the year, before the item that answers them.
+PINNED = {"Switch between several cars in the app": "delivered", "Timers for remote climate": "delivered",
+          "Bring city navigation assist to older cars": "accepted", "Roofs over supercharger bays": "accepted",
+          "车机支持微信小程序": "declined"}
+
 
 
 def load(if_empty: bool = False, owners: int = 60, n_proposals: int = 200, votes_target: int = 2400,
@@ -110,8 +119,9 @@ def load(if_empty: bool = False, owners: int = 60, n_proposals: int = 200, votes
     if if_empty and User.query.first():
         return "database not empty; demo data not loaded"
     rng = random.Random(seed)
+    loaded_at = utcnow()
     year = story_year()
-    admin = _user(LOGINS["admin"], "管理员 Admin", ["admin"])
+    admin = _user(LOGINS["admin"], "管理员 郑凯", ["admin"])
     mod = _user(LOGINS["moderator"], "运营 小周", ["moderator"])
     council = _user("council@cocreate.example", "理事 王磊")  # seat: community.council.demo
     _user("agent@cocreate.example", "售后 李娜", ["team_agent"])
@@ -120,13 +130,10 @@ def load(if_empty: bool = False, owners: int = 60, n_proposals: int = 200, votes
     owner = _user(LOGINS["owner"], "车主 张伟")
     _vehicle(owner, rng, "001", 2024, ["lidar", "adas_gen1"], reviewer=mod)
     _vehicle(council, rng, "009", 2024, ["lidar", "adas_gen1"], reviewer=mod)
-    _user("newcomer@cocreate.example", "新用户 Newcomer")  # registered, no car yet
+    _user("newcomer@cocreate.example", "新用户 小林")  # registered, no car yet
     crowd = []
     models = ["001", "001", "009", "007", "7X", "X"]
-    surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
-    given = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚"
-    for i in range(owners):
-        name = f"{rng.choice(surnames)}{rng.choice(given)}{rng.choice(given)}" if i % 4 else f"Owner {i:02d}"
+    for i, name in enumerate(chinese_names(rng, owners)):
         u = _user(f"owner{i:02d}@cocreate.example", name)
         model = rng.choice(models)
         year_ = rng.choice([2022, 2023, 2024, 2024, 2025])
@@ -145,6 +152,7 @@ def load(if_empty: bool = False, owners: int = 60, n_proposals: int = 200, votes
     for loader in feature_loaders():
         loader(ctx)
         db.session.commit()
+    _posted_when_they_happened(loaded_at)
     return (f"demo loaded: {User.query.count()} users, {Proposal.query.count()} proposals, "
             f"{Vote.query.count()} votes, {Milestone.query.count()} milestones")
 
@@ -203,35 +211,33 @@ def _load_crowd(rng, year, crowd, mod, n_proposals, votes_target) -> None:
     """Bulk-insert the crowd's proposals, votes and milestones (counts set from the rows inserted)."""
     start = sh(year, 3, 1)
     span = (sh(year, 11, 20) - start).total_seconds()
-    cats = list(CATEGORIES)
     statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
     created = []
-    for i in range(n_proposals):
-        cat = cats[i % len(cats)]
+    ideas = [(cat, title, "zh") for cat, titles in ZH_TOPICS.items() for title in titles]
+    ideas += [(cat, title, "en") for cat, titles in EN_TOPICS.items() for title in titles]
+    rng.shuffle(ideas)
+    for cat, title, lang in ideas[:n_proposals]:
         author = rng.choice(crowd)
         model = author.vehicles[0].model
-        if i % 3 == 2:
-            topic = rng.choice(EN_TOPICS[cat])
-            title, body = topic, EN_BODY.format(model=model, topic=topic)
+        body = (EN_BODY if lang == "en" else ZH_BODY).format(model=model, topic=title)
+        if title in PINNED:  # posted in spring, before the roadmap item that answers it
+            at, status = start + timedelta(days=rng.uniform(0, 30)), PINNED[title]
         else:
-            topic = rng.choice(ZH_TOPICS[cat])
-            title, body = topic, ZH_BODY.format(model=model, topic=topic)
-        at = start + timedelta(seconds=rng.random() * span)
-        status = rng.choices(statuses, weights)[0]
+            at, status = start + timedelta(seconds=rng.random() * span), rng.choices(statuses, weights)[0]
         p = Proposal(title=title[:120], body=body, body_html=render_markdown(body), category=cat, status=status,
                      author_id=author.id, created_at=at, updated_at=at)
         db.session.add(p)
         created.append(p)
     db.session.flush()
     term_rows, vote_rows, ms_rows = [], [], []
-    per = max(1, votes_target // n_proposals)
+    per = max(1, votes_target // len(created))
     now = utcnow()
     horizon = min(now, sh(year, 11, 23))  # the crowd's history ends before the crowdfunding opens
 
-    def step(at):
-        """A later instant before the horizon: each step takes a share of the time left, so a proposal's
+    def step(at, end=horizon):
+        """A later instant before ``end``: each step takes a share of the time left, so a proposal's
         milestones stay in order, in the past, and spread over the year instead of piling up on today."""
-        return at + (horizon - at) * rng.uniform(0.15, 0.45)
+        return at + (end - at) * rng.uniform(0.15, 0.45)
 
     for p in created:
         term_rows += [{"term": t, "proposal_id": p.id} for t in terms(f"{p.title}\n{p.body}")]
@@ -242,9 +248,11 @@ def _load_crowd(rng, year, crowd, mod, n_proposals, votes_target) -> None:
                               "created_at": min(now, p.created_at + timedelta(hours=rng.randint(1, 400)))})
         p.vote_count = len(voters)
         at = p.created_at
+        # A delivered roadmap answer shipped with the OTA of 5 Sep (community.roadmap.demo).
+        end = sh(year, 9, 5, 20) if p.title in PINNED else horizon
         path = PATH[:PATH.index(p.status) + 1] if p.status in PATH else ["submitted", "under_review", "declined"]
         for before, after in zip(path, path[1:], strict=False):
-            at = step(at)
+            at = end if (after == "delivered" and p.title in PINNED) else step(at, end)
             zh, en = _status_note(after)
             ms_rows.append({"proposal_id": p.id, "kind": "status_change", "occurred_at": at, "recorded_at": at,
                             "text_zh": zh, "text_en": en, "status_from": before, "status_to": after,
@@ -258,6 +266,48 @@ def _load_crowd(rng, year, crowd, mod, n_proposals, votes_target) -> None:
     db.session.execute(insert(ProposalTerm), term_rows)
     db.session.execute(insert(Vote), vote_rows)
     db.session.execute(insert(Milestone), [{"progress_percent": None, **r} for r in ms_rows])
+    _comment_on_popular(rng, created, vote_rows, horizon)
+    db.session.commit()
+
+
+ZH_COMMENTS = ["+1，我也遇到过同样的问题。", "支持！希望下次 OTA 就能安排上。", "在车友群里问了一圈，大家都有这个需求。",
+               "上周长途正好碰到，确实不方便。", "建议先在部分城市试点，再全国推广。", "希望官方给个大概的时间表。",
+               "我是 2023 款车主，也希望覆盖到老车型。", "这个改进很实用，顶一下。"]
+EN_COMMENTS = ["+1, I ran into this too.", "Supported. Hope it makes the next OTA.",
+               "Everyone in our owners' club asked for this.", "Hit exactly this on a road trip last week.",
+               "Maybe pilot it in a few cities first?", "A rough timeline from the team would help.",
+               "Please include the 2023 cars as well.", "Small change, big difference. Bumping this."]
+
+
+def _comment_on_popular(rng, created, vote_rows, horizon) -> None:
+    """The 20 most supported crowd proposals get 2-6 comments each from their supporters, in the proposal's
+    language, between its posting and the horizon; ``comment_count`` equals the rows."""
+    supporters: dict[int, list[int]] = {}
+    for row in vote_rows:
+        supporters.setdefault(row["proposal_id"], []).append(row["user_id"])
+    rows = []
+    for p in sorted(created, key=lambda p: (-p.vote_count, p.id))[:20]:
+        pool = EN_COMMENTS if p.title.isascii() else ZH_COMMENTS
+        people = supporters.get(p.id, [])
+        texts = rng.sample(pool, min(len(people), rng.randint(2, 6)))
+        times = sorted(p.created_at + (horizon - p.created_at) * rng.uniform(0.02, 0.9) for _ in texts)
+        for text, author_id, at in zip(texts, rng.sample(people, len(texts)), times, strict=True):
+            rows.append({"proposal_id": p.id, "author_id": author_id, "body": text, "body_html": render_markdown(text),
+                         "created_at": at})
+        p.comment_count = len(texts)
+    if rows:
+        db.session.execute(insert(Comment), rows)
+
+
+def _posted_when_they_happened(since: datetime) -> None:
+    """The demo replays history through services that stamp the load's minute as the posting time: every
+    milestone written by the load is posted when it happened (no "dated earlier" note), and each notice
+    is dated like the news it carries."""
+    from community.notifications.demo import date_notifications
+
+    db.session.execute(update(Milestone).where(Milestone.recorded_at >= since)
+                       .values(recorded_at=Milestone.occurred_at, backdate_reason=None))
+    date_notifications()
     db.session.commit()
 
 

@@ -1,9 +1,11 @@
 """Demo: one official announcement answering two owners' proposals (city navigation for older cars and
-supercharger roofs). Posted at load time: each proposal's timeline gets an ``announcement`` milestone."""
+supercharger roofs). Posted on 14 Nov: each proposal's timeline gets an ``announcement`` milestone."""
 from __future__ import annotations
 
 from community.announcements import service
-from community.demo_base import DemoContext
+from community.announcements.models import Announcement
+from community.dbtypes import utcnow
+from community.demo_base import DemoContext, redate, sh
 from community.roadmap.demo import find_proposals
 
 
@@ -12,6 +14,7 @@ def load(ctx: DemoContext) -> None:
            + find_proposals("遮雨棚", "Roofs over supercharger", limit=1))
     if len(ids) < 2:
         return
+    start = utcnow()
     service.post_announcement(ctx.moderator, service.AnnouncementInput(
         title_zh="关于城市领航与超充遮雨棚的官方回应",
         title_en="Our answer on city navigation for older cars and supercharger roofs",
@@ -25,3 +28,7 @@ def load(ctx: DemoContext) -> None:
                  "original window stays visible on the roadmap.\n\n"
                  "Owners following these proposals hear about every step."),
         proposal_ids=ids))
+    # Posted on 14 Nov, after the roadmap's 12 Nov entry it points to (the service stamps the load's minute).
+    published = sh(ctx.year, 11, 14, 18)
+    redate(start, published)
+    Announcement.query.filter(Announcement.published_at >= start).update({"published_at": published})

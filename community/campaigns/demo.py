@@ -7,6 +7,7 @@ each refusal reason (wrong year, no lidar, already upgraded), and a crowd of eli
 """
 from __future__ import annotations
 
+import random
 import secrets
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -15,13 +16,13 @@ from community.accounts.models import User, Vehicle
 from community.accounts.vehicles import vin_hash, with_check_digit
 from community.campaigns import pledges, service
 from community.dbtypes import utcnow
-from community.demo_base import DemoContext
+from community.demo_base import DemoContext, chinese_names
 from community.extensions import db
 
-INELIGIBLE = [  # (e-mail, name, model, year, hardware): one per refusal reason
-    ("owner2023@cocreate.example", "车主 2023 款", "001", 2023, ["adas_gen1", "lidar"]),
-    ("nolidar@cocreate.example", "车主 无激光雷达", "009", 2024, ["adas_gen1"]),
-    ("upgraded@cocreate.example", "车主 已是最新系统", "001", 2024, ["adas_latest", "lidar"]),
+INELIGIBLE = [  # (e-mail, name, model, year, hardware): one per refusal reason (2023 car, no lidar, upgraded)
+    ("owner2023@cocreate.example", "郑浩", "001", 2023, ["adas_gen1", "lidar"]),
+    ("nolidar@cocreate.example", "冯雪", "009", 2024, ["adas_gen1"]),
+    ("upgraded@cocreate.example", "唐宁", "001", 2024, ["adas_latest", "lidar"]),
 ]
 PLEDGERS = 24
 
@@ -55,7 +56,8 @@ def load(ctx: DemoContext) -> None:
                                        now=opens_at - timedelta(days=4))
     for email, name, model, year_, hardware in INELIGIBLE:
         _owner(ctx, email, name, model, year_, hardware)
-    crowd = [_owner(ctx, f"pledger{i:02d}@cocreate.example", f"认筹车主 {i:02d}", ("001", "009")[i % 2], 2024,
+    names = chinese_names(random.Random(ctx.year), PLEDGERS)
+    crowd = [_owner(ctx, f"pledger{i:02d}@cocreate.example", names[i], ("001", "009")[i % 2], 2024,
                     ["adas_gen1", "lidar"]) for i in range(PLEDGERS)]
     db.session.commit()
     # Pledge times spread from the opening to now (or the close), busiest on the first days.
@@ -67,4 +69,5 @@ def load(ctx: DemoContext) -> None:
         pledges.cancel_pledge(p.user, p.id, now=p.created_at + (last - p.created_at) / 2)
     back = made[3]
     pledges.pledge(back.user, campaign, back.vehicle_id, now=back.created_at + (last - back.created_at) * 3 / 4)
-    service.sync_milestones(campaign)  # the window opened in the past: announce it now, dated at opens_at
+    # The window opened in the past: the opening is posted the minute it opened, not when the demo loads.
+    service.sync_milestones(campaign, now=min(utcnow(), opens_at + timedelta(minutes=1)))

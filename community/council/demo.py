@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import func
-
 from community.council import service, sessions
 from community.dbtypes import utcnow
-from community.demo_base import DemoContext, sh
+from community.demo_base import DemoContext, redate, sh
 from community.moderation import service as moderation
 from community.proposals import service as proposals
 from community.proposals.models import Proposal
 
+DUPLICATE_OF = "Separate switch for steering wheel heating"  # a crowd title in community.demo
 MINUTES = """## 丽江全球用户委员会 · 理事共创会
 
 **议程**
@@ -34,15 +33,16 @@ def load(ctx: DemoContext) -> None:
     """Idempotent only as part of ``community.demo.load`` (which runs once per empty database)."""
     year, admin, mod = ctx.year, ctx.admin, ctx.moderator
     crowd = ctx.crowd
-    members = [(ctx.council, "云南 Yunnan", "member"), (crowd[0], "华东 East China", "chair"),
-               (crowd[1], "华南 South China", "member"), (crowd[2], "华北 North China", "member"),
-               (crowd[3], "西南 Southwest", "member"), (crowd[4], "海外 Overseas", "member")]
+    members = [(ctx.council, "云南", "member"), (crowd[0], "华东", "chair"), (crowd[1], "华南", "member"),
+               (crowd[2], "华北", "member"), (crowd[3], "西南", "member"), (crowd[4], "海外", "member")]
     for user, region, seat in members:
         service.appoint(admin, user, region, seat, date(year, 1, 1), date(year + 1, 12, 31))
-    for user, region in [(crowd[5], "华东 East China"), (crowd[6], "华中 Central China")]:
+    for user, region in [(crowd[5], "华东"), (crowd[6], "华中")]:
         service.appoint(admin, user, region, "member", date(year - 2, 1, 1), date(year - 1, 12, 31))
 
+    start = utcnow()
     _lijiang_session(ctx, [m[0] for m in members])
+    redate(start, sh(year, 9, 14, 21, 30), occurred=False)  # the minutes went up the evening of the session
     upcoming = sessions.create_session(mod, "线上理事会 · 冬季提案评审", utcnow() + timedelta(days=21),
                                        online_url="https://meeting.example/council-winter")
     queue, _more = service.queue(ctx.council, "votes", 1, 3)
@@ -64,8 +64,8 @@ def _pick(statuses: tuple[str, ...], before, exclude: set[int], category: str | 
 def _lijiang_session(ctx: DemoContext, members) -> None:
     year, mod = ctx.year, ctx.moderator
     held = sh(year, 9, 14, 16)
-    s = sessions.create_session(mod, "丽江全球用户委员会·理事共创会", held, place="云南丽江 Lijiang, Yunnan",
-                                guests="集团 CEO、辅助驾驶与产品团队 / group CEO, assisted-driving and product teams")
+    s = sessions.create_session(mod, "丽江全球用户委员会·理事共创会", held, place="云南丽江",
+                                guests="集团 CEO、辅助驾驶与产品团队")
     sessions.update_session(mod, s, title=s.title, starts_at=held, place=s.place, online_url=None, guests=s.guests,
                             minutes=MINUTES, attendee_ids=[u.id for u in members])
     taken = {ctx.story.id}
@@ -82,30 +82,39 @@ def _lijiang_session(ctx: DemoContext, members) -> None:
 
 
 def _moderation(ctx: DemoContext) -> None:
-    mod, crowd = ctx.moderator, ctx.crowd
-    # One merged duplicate: the same topic posted twice, both with supporters (overlapping voters).
-    dup_title = (proposals.visible_query().filter(Proposal.status.in_(("submitted", "under_review")),
-                                                  Proposal.vote_count > 0)
-                 .with_entities(Proposal.title).group_by(Proposal.title).having(func.count() > 1)
-                 .order_by(Proposal.title).first())
-    if dup_title:
-        pair = (proposals.visible_query().filter(Proposal.title == dup_title[0], Proposal.status != "merged")
-                .order_by(Proposal.created_at).limit(2).all())
-        original, duplicate = pair
-        moderation.merge(mod, duplicate.id, original.id, "重复提案 / duplicate of an earlier proposal")
+    """Reports, a hidden spam post, a blocked spammer and one merged duplicate, each on a believable past day
+    (the services stamp the load's minute; ``redate`` moves those rows back)."""
+    mod, crowd, year = ctx.moderator, ctx.crowd, ctx.year
+    # One merged duplicate: an owner asks in Chinese for what another asked in English weeks earlier.
+    original = Proposal.query.filter_by(title=DUPLICATE_OF).first()
+    if original is not None:
+        start = utcnow()
+        asked = max(original.created_at + timedelta(days=9), sh(year, 6, 1, 21))
+        duplicate = proposals.create_proposal(crowd[20], "方向盘加热能不能单独开关？",
+                                              "冬天只想热方向盘，不想开座椅加热，希望给方向盘加热一个独立开关。",
+                                              "comfort", created_at=asked)
+        for voter in crowd[21:25]:
+            proposals.vote(voter, duplicate)
+        moderation.merge(mod, duplicate.id, original.id, "与更早的提案重复，支持票已合并。")
+        redate(start, asked + timedelta(days=2, hours=3))
 
+    start = utcnow()
     spammer = crowd[-1]
-    spam = proposals.create_proposal(spammer, "加微信低价代购原厂配件", "私聊加微信 xxxxx，全网最低价。", "other")
+    spam = proposals.create_proposal(spammer, "加微信低价代购原厂配件", "私聊加微信 xxxxx，全网最低价。", "other",
+                                     created_at=sh(year, 11, 2, 23, 40))
     fans = [u for u in crowd[7:12] if u.id != spammer.id]
     for user in fans[:3]:
-        moderation.flag(user, "proposal", spam.id, "广告 / advertising")
-    moderation.set_hidden(mod, "proposal", spam.id, True, "广告，违反社区规则 / advertising")
-    moderation.set_blocked(mod, spammer, True, "发布广告 / posted advertising")
+        moderation.flag(user, "proposal", spam.id, "广告")
+    moderation.set_hidden(mod, "proposal", spam.id, True, "广告，违反社区规则。")
+    moderation.set_blocked(mod, spammer, True, "发布广告。")
+    redate(start, sh(year, 11, 3, 9, 12))
 
+    start = utcnow()
     target = _pick(("submitted", "under_review"), utcnow(), set())
-    rude = proposals.add_comment(crowd[12], target, "这种提案也好意思提？Stupid idea.")
+    rude = proposals.add_comment(crowd[12], target, "这种提案也好意思提？")
     proposals.add_comment(crowd[13], target, "支持！希望尽快安排。")
-    moderation.flag(crowd[14], "comment", rude.id, "不友善的评论 / rude comment")
-    moderation.flag(crowd[15], "comment", rude.id, "人身攻击 / personal attack")
+    moderation.flag(crowd[14], "comment", rude.id, "不友善的评论")
+    moderation.flag(crowd[15], "comment", rude.id, "人身攻击")
     other = _pick(("submitted",), utcnow(), {target.id})
-    moderation.flag(crowd[16], "proposal", other.id, "可能与另一个提案重复 / looks like a duplicate")
+    moderation.flag(crowd[16], "proposal", other.id, "可能与另一个提案重复")
+    redate(start, max(utcnow() - timedelta(days=2), target.created_at + timedelta(days=3)))

@@ -50,15 +50,13 @@ def load(ctx: DemoContext) -> None:
                  description_en="Roofs at the first 50 supercharging sites.",
                  proposal_ids=find_proposals("遮雨棚", "Roofs over supercharger"))
     service.change_state(roofs, mod, "postponed", now=sh(y, 10, 20, 15), new_window=f"{y + 1}-Q2",
-                         reason="多地规划审批晚于预期，首批站点顺延。/ Planning permits took longer than expected in "
-                                "several cities; the first sites move back.")
+                         reason="多地规划审批晚于预期，首批站点顺延。")
 
     mini = item(sh(y, 4, 8, 10), kind="ota", window=f"{y}-Q3", models=["001", "009"], model_years=[],
                 title_zh="车机微信小程序", title_en="WeChat mini-programmes in the car",
                 proposal_ids=find_proposals("微信小程序"))
     service.change_state(mini, mod, "cancelled", now=sh(y, 8, 12, 10),
-                         reason="改为通过手机投屏提供，避免行车中分心。/ Offered through phone projection instead, "
-                                "to avoid distraction while driving.")
+                         reason="改为通过手机投屏提供，避免行车中分心。")
 
     item(sh(y, 11, 5, 10), kind="new_model", window=f"{y + 1}-Q3", models=["009"], model_years=[],
          title_zh="009 改款车型", title_en="Refreshed 009", description_zh="新一代 009，标配最新辅助驾驶系统与热泵。",
