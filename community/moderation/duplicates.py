@@ -26,13 +26,18 @@ from sqlalchemy import func, select
 
 from community import jobs, storage
 from community.extensions import db
+from community.moderation.glossary import concepts, overlap
 from community.proposals.models import Proposal
 
 MAX_BODY_CHARS = 500  # enough to characterise a proposal; fitting cost grows with text length
 MIN_SCORE = 0.15  # below this cosine the "similar" proposals are noise (see bench/duplicates_eval.py)
 MIN_QUERY_CHARS = 4
+# Weight of the shared glossary ideas (0..1 cosine) added to the n-gram cosine: enough for "方向盘加热" to find
+# "steering wheel heating" first (bench/duplicates_eval.py: cross-language precision@5), no more.
+GLOSSARY_WEIGHT = 1.0
 INDEX_KEY = "duplicates/index.joblib"
 POINTER_KEY = "duplicates/index.json"
+DOCUMENT_VERSION = 2  # bump when ``document`` changes (2: glossary expansion), so stored indexes are refitted
 STORED_CHECK_SECONDS = 5.0  # a worker with a stale index looks in storage at most this often
 
 
@@ -42,6 +47,7 @@ class _Index:
     ids: list[int]
     vectorizer: object
     matrix: object
+    ideas: list  # frozenset of glossary idea indexes per proposal, in ``ids`` order
 
 
 _lock = threading.Lock()
@@ -60,11 +66,16 @@ def document(title: str, body: str) -> str:
     return f"{title}\n{title}\n{(body or '')[:MAX_BODY_CHARS]}"
 
 
+def ideas(title: str, body: str) -> frozenset[int]:
+    """The bilingual glossary's ideas in a proposal's title and the start of its body."""
+    return concepts(f"{title or ''}\n{(body or '')[:MAX_BODY_CHARS]}")
+
+
 def _current_key() -> str:
     count, id_sum, newest = db.session.execute(
         select(func.count(Proposal.id), func.coalesce(func.sum(Proposal.id), 0), func.max(Proposal.created_at))
         .where(*_candidates())).one()
-    return json.dumps([db.engine.url.render_as_string(hide_password=True), int(count), int(id_sum),
+    return json.dumps([DOCUMENT_VERSION, db.engine.url.render_as_string(hide_password=True), int(count), int(id_sum),
                        newest.isoformat() if newest else None])
 
 
@@ -75,7 +86,7 @@ def _build(key: str) -> _Index:
                               .order_by(Proposal.id)).all()
     vectorizer = make_vectorizer()
     matrix = vectorizer.fit_transform([document(t, b) for _id, t, b in rows]) if rows else None
-    return _Index(key, [r[0] for r in rows], vectorizer, matrix)
+    return _Index(key, [r[0] for r in rows], vectorizer, matrix, [ideas(t, b) for _id, t, b in rows])
 
 
 def _stored_key() -> str | None:
@@ -98,8 +109,8 @@ def refit() -> str:
         return "index up to date"
     built = _build(key)
     buffer = io.BytesIO()
-    joblib.dump({"key": built.key, "ids": built.ids, "vectorizer": built.vectorizer, "matrix": built.matrix},
-                buffer, compress=3)
+    joblib.dump({"key": built.key, "ids": built.ids, "vectorizer": built.vectorizer, "matrix": built.matrix,
+                 "ideas": built.ideas}, buffer, compress=3)
     storage.put(INDEX_KEY, buffer.getvalue(), "application/octet-stream")
     storage.put(POINTER_KEY, json.dumps({"key": key}).encode(), "application/json")  # after the index it names
     with _lock:
@@ -113,7 +124,7 @@ def _load_stored() -> _Index | None:
 
     try:
         payload = joblib.load(io.BytesIO(storage.get(INDEX_KEY)))
-        return _Index(payload["key"], payload["ids"], payload["vectorizer"], payload["matrix"])
+        return _Index(payload["key"], payload["ids"], payload["vectorizer"], payload["matrix"], payload["ideas"])
     except Exception:  # missing, half-written by an older version, unreadable: refit instead of failing the page
         return None
 
@@ -144,11 +155,14 @@ def index() -> _Index | None:
 
 
 def similar(title: str, body: str = "", limit: int = 5, exclude_id: int | None = None) -> list[tuple[Proposal, float]]:
-    """Up to ``limit`` visible proposals most similar to ``title``/``body``: [(proposal, cosine 0..1)], best first.
+    """Up to ``limit`` visible proposals most similar to ``title``/``body``: [(proposal, score)], best first.
 
-    Returns [] for a query shorter than MIN_QUERY_CHARS or when nothing scores MIN_SCORE or more.
+    The score is the character n-gram cosine plus GLOSSARY_WEIGHT times the overlap of the bilingual
+    glossary's ideas (so it may pass 1.0). Returns [] for a query shorter than MIN_QUERY_CHARS or when
+    nothing scores MIN_SCORE or more.
     Hidden and merged proposals are never returned (they are not in the index, and are re-checked).
     """
+    import numpy as np
     from sklearn.metrics.pairwise import cosine_similarity
 
     text = f"{title or ''} {body or ''}".strip()
@@ -158,6 +172,9 @@ def similar(title: str, body: str = "", limit: int = 5, exclude_id: int | None =
     if idx is None or idx.matrix is None:
         return []
     scores = cosine_similarity(idx.vectorizer.transform([document(title, body)]), idx.matrix)[0]
+    wanted = ideas(title, body)
+    if wanted and GLOSSARY_WEIGHT:
+        scores = scores + GLOSSARY_WEIGHT * np.array([overlap(wanted, have) for have in idx.ideas])
     order = scores.argsort()[::-1]
     picked = [(idx.ids[i], float(scores[i])) for i in order[: limit + 1]
               if scores[i] >= MIN_SCORE and idx.ids[i] != exclude_id][:limit]

@@ -32,6 +32,16 @@ def test_chinese_without_spaces_and_english_find_their_duplicate(corpus):
     assert len(duplicates.similar("后排 前备箱 座椅 queue", limit=2)) <= 2
 
 
+def test_a_draft_in_one_language_finds_its_duplicate_in_the_other(corpus):
+    """The glossary carries the idea across languages; bare character n-grams could not."""
+    author = f.owner()
+    heating = f.proposal(author, "Separate switch for steering wheel heating",
+                         "Heat the wheel without the seats.", "comfort")
+    assert _ids(duplicates.similar("希望方向盘加热有独立开关"))[0] == heating.id
+    assert _ids(duplicates.similar("Ventilated seats need more levels"))[0] == corpus["seat"].id
+    assert _ids(duplicates.similar("Drain holes in the frunk, please"))[0] == corpus["frunk"].id
+
+
 def test_hidden_and_merged_proposals_are_never_suggested(corpus):
     mod = f.moderator()
     first = duplicates.index()
