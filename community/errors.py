@@ -174,6 +174,9 @@ def register_errorhandlers(app) -> None:
             response.headers["WWW-Authenticate"] = 'Bearer realm="cocreate"'
         if err.code == 429 and getattr(err, "retry_after", None):
             response.headers["Retry-After"] = str(err.retry_after)
+        if err.code == 405 and getattr(err, "valid_methods", None):
+            # RFC 9110: a 405 names the methods the address does accept (the rebuilt answer lost Werkzeug's)
+            response.headers["Allow"] = ", ".join(sorted(err.valid_methods))
         return response
 
     @app.errorhandler(500)

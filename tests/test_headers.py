@@ -64,3 +64,11 @@ def test_production_sends_hsts_over_https(make_app, monkeypatch, database_url, t
     resp = client.get("/healthz", base_url="https://localhost")
     assert resp.headers["Strict-Transport-Security"].startswith("max-age=31556926")
     assert "Strict-Transport-Security" not in client.get("/healthz").headers  # plain HTTP: nginx redirects
+
+
+def test_405_names_the_allowed_methods_for_pages_and_the_api(client):
+    page = client.delete("/login")
+    assert page.status_code == 405 and set(page.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    api = client.put("/api/v1/proposals")
+    assert api.status_code == 405 and "POST" in api.headers["Allow"].split(", ")
+    assert api.json["error"]["code"]
