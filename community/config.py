@@ -14,7 +14,10 @@ Environment variables (production reads these):
   RATELIMIT_ENABLED         ``0`` turns rate limits off (the browser suite logs in ~80 times a minute)
   DEFAULT_TIMEZONE          viewer zone when the user has none; default Asia/Shanghai
   ROUTER_MODELS_DIR         folder of the feedback router's model versions; default instance/models
-  ROUTER_THRESHOLD          confidence (0..1) below which feedback goes to triage; default 0.5
+  ROUTER_THRESHOLD          confidence (0..1) below which feedback goes to triage, for teams without a
+                            threshold of their own in the model version; default 0.5
+  ROUTER_TARGET_PRECISION   precision (0..1) each team's own threshold must reach on validation when a
+                            version is trained; default 0.98
   MAIL_BACKEND              smtp (production default), console (development), file (with MAIL_FILE_PATH)
   MAIL_SERVER, MAIL_PORT, MAIL_USERNAME, MAIL_PASSWORD, MAIL_USE_TLS, MAIL_USE_SSL, MAIL_DEFAULT_SENDER
   PUBLIC_BASE_URL           the site's address as people reach it, e.g. ``https://cocreate.example.com``;
@@ -128,6 +131,7 @@ def load_config(app, overrides: dict | None = None) -> None:
         # active version is recorded in the database) and the confidence below which an item goes to triage.
         ROUTER_MODELS_DIR="models",
         ROUTER_THRESHOLD=0.5,
+        ROUTER_TARGET_PRECISION=0.98,
         # SLA for items in triage and teams without pledge items: (first response, resolution) hours.
         FEEDBACK_DEFAULT_SLA_HOURS=(24, 168),
         # Logins: every address (any account) and every account (from anywhere; failures only) is throttled.
@@ -172,8 +176,9 @@ def load_config(app, overrides: dict | None = None) -> None:
                 "STORAGE_S3_ENDPOINT_URL", "STORAGE_S3_REGION", "STORAGE_S3_PREFIX"):
         if os.environ.get(key):
             cfg[key] = os.environ[key]
-    if os.environ.get("ROUTER_THRESHOLD"):
-        cfg["ROUTER_THRESHOLD"] = float(os.environ["ROUTER_THRESHOLD"])
+    for key in ("ROUTER_THRESHOLD", "ROUTER_TARGET_PRECISION"):
+        if os.environ.get(key):
+            cfg[key] = float(os.environ[key])
     for key in ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "DB_RETRY_AFTER_SECONDS", "DB_CONNECT_TIMEOUT"):
         if os.environ.get(key):
             cfg[key] = int(os.environ[key])

@@ -156,3 +156,24 @@ class RouterActivation(db.Model):
     activated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
     actor = db.relationship("User", lazy="joined")
+
+
+class RouterCandidate(db.Model):
+    """A retrained version and how it compared with the version serving then, on the fixed validation slice.
+
+    ``decision``: "activated" (at least as good: activated automatically) or "waiting" (worse on macro-F1 or
+    precision at its thresholds, or nothing to compare: an admin decides, seeing ``figures``). ``figures`` as
+    ``community.routing.promotion.Comparison.figures``; ``reasons`` lists the figures that dropped.
+    Only ever inserted; the activation itself is a ``RouterActivation`` row (and an audit entry).
+    """
+
+    __tablename__ = "router_candidates"
+    __table_args__ = (CheckConstraint("decision in ('activated','waiting')", name="decision"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    version = db.Column(db.String(64), nullable=False, unique=True)
+    compared_with = db.Column(db.String(64))
+    decision = db.Column(db.String(16), nullable=False)
+    figures = db.Column(db.JSON, nullable=False)
+    reasons = db.Column(db.JSON, nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)

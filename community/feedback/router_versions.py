@@ -33,6 +33,16 @@ def active_version() -> str | None:
     return db.session.scalar(select(RouterActivation.version).order_by(RouterActivation.id.desc()).limit(1))
 
 
+def latest_activation() -> RouterActivation | None:
+    """The activation row of the version that serves (who, when, why), or None."""
+    return db.session.scalar(select(RouterActivation).order_by(RouterActivation.id.desc()).limit(1))
+
+
+def model_version(router) -> str | None:
+    """A loaded router's version name (from its metadata), or None."""
+    return (getattr(router, "metadata", None) or {}).get("version") if router is not None else None
+
+
 @dataclass(frozen=True)
 class VersionRow:
     """A version as a listing shows it; ``summary`` from ``versions.summary``; ``error`` if unreadable."""

@@ -18,22 +18,33 @@ routing_cli = Blueprint("routing", __name__, cli_group="routing")
 @routing_cli.cli.command("train")
 @click.option("--if-missing", is_flag=True, help="Do nothing when an active version exists and loads.")
 @click.option("--activate/--no-activate", default=True, show_default=True,
-              help="Make the new version the one that serves.")
-def train(if_missing: bool, activate: bool) -> None:
-    """Train a new version on the seed corpus and the app's corrections; activate it (unless --no-activate)."""
+              help="Activate the new version if it is at least as good as the active one (else it waits).")
+@click.option("--force", is_flag=True, help="Activate the new version without comparing it.")
+def train(if_missing: bool, activate: bool, force: bool) -> None:
+    """Train a new version on the seed corpus and the app's corrections; activate it when it is at least as good."""
     if if_missing and router_versions.has_usable_active():
         click.echo(f"router version {router_versions.active_version()} is active; not retrained")
         return
-    trained = retrain.train(activate_it=activate)
+    try:
+        trained = retrain.train(activate_it=activate, force=force)
+    except ValueError as err:
+        raise click.ClickException(f"nothing trained: {err}") from err
     meta = trained.metadata
     rows, held = meta.get("rows") or {}, meta.get("heldout_metrics") or {}
     click.echo(f"saved {router_versions.models_root() / trained.version}: {meta['training_size']} examples "
                f"({rows.get('corrections', 0)} from corrections), {len(meta['labels'])} teams")
     if held.get("macro_f1") is not None:
-        click.echo(f"seed held-out 20%: accuracy {100 * held['accuracy']:.1f} %, "
-                   f"macro-F1 {100 * held['macro_f1']:.1f} %")
-    click.echo(f"active version: {trained.version}" if activate else
-               f"not activated; `flask routing activate {trained.version}` to use it")
+        routed = held.get("routing") or {}
+        precision = "-" if routed.get("precision") is None else f"{100 * routed['precision']:.1f} %"
+        click.echo(f"validation slice ({held['n_test']} items): accuracy {100 * held['accuracy']:.1f} %, "
+                   f"macro-F1 {100 * held['macro_f1']:.1f} %; routed automatically "
+                   f"{100 * (routed.get('coverage') or 0):.1f} % at precision {precision}")
+    if trained.activated:
+        click.echo(f"active version: {trained.version}")
+    else:
+        why = ", ".join(trained.reasons)
+        click.echo(f"not activated ({why}); it waits on the admin router page, or "
+                   f"`flask routing activate {trained.version}`")
 
 
 @routing_cli.cli.command("versions")

@@ -91,7 +91,8 @@ def model_version(router) -> str | None:
 
 
 def route(text: str) -> Routing:
-    """Route one feedback text. Never raises; the threshold is config ROUTER_THRESHOLD (0..1)."""
+    """Route one feedback text. Never raises. The team must reach its own threshold, saved with the model
+    version (precision-first, chosen on validation); teams without one use config ROUTER_THRESHOLD (0..1)."""
     try:
         router = _load()
         if router is None:
@@ -100,8 +101,13 @@ def route(text: str) -> Routing:
         top3 = [(str(slug), round(float(p), 4)) for slug, p in (prediction.top3 or [])][:3]
         confidence = float(prediction.confidence) if prediction.confidence is not None else None
         version = model_version(router)
-        threshold = float(current_app.config.get("ROUTER_THRESHOLD", 0.5))
-        if prediction.team is None or confidence is None or confidence < threshold:
+        # A real Router already applied the threshold of the team it chose (per-team, chosen on validation
+        # and saved with the version; config ROUTER_THRESHOLD for teams without one); ask it again, so
+        # stand-ins without per-team thresholds get the config's.
+        threshold_for = getattr(router, "threshold_for", None)
+        threshold = (threshold_for(str(prediction.team)) if threshold_for and prediction.team is not None
+                     else float(current_app.config.get("ROUTER_THRESHOLD", 0.5)))
+        if prediction.team is None or confidence is None or threshold is None or confidence < threshold:
             return Routing(None, confidence, top3, version, note="unsure")
         return Routing(str(prediction.team), confidence, top3, version)
     except Exception:  # the owner must never see the model's error; a person routes it instead

@@ -21,9 +21,11 @@ import numpy as np
 import sklearn
 from scipy import sparse
 from scipy.special import expit
+from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
@@ -51,8 +53,21 @@ USE_WORDS = True
 #: Latin-script words: runs of ASCII letters/digits (after NFKC and lowercasing), so "carplay连接断开"
 #: yields "carplay" although no space separates it from the Chinese.
 LATIN_WORD = r"[a-z0-9]+(?:['\-][a-z0-9]+)*"
+#: Character n-gram lengths, analyzer ("char_wb": within word boundaries; "char": across them), the
+#: SVM's class weights and C: see "The recipe" in the README for the validation figures behind them.
+CHAR_RANGE: tuple[int, int] = (1, 3)
+ANALYZER = "char_wb"
+CLASS_WEIGHT: str | None = None
+SVM_C = 0.5
 #: Cross-validation folds used to calibrate the SVM's scores into probabilities.
 CALIBRATION_FOLDS = 3
+#: Precision-first abstention: each team's threshold is the lowest confidence at which the items routed to it
+#: automatically reach this precision on validation (out-of-fold predictions on the training data).
+#: The app's is config ROUTER_TARGET_PRECISION. None: one global threshold, as before.
+TARGET_PRECISION = 0.98
+#: A team's own threshold needs at least this many validation items predicted as that team; with fewer,
+#: a precision of 0.98 cannot be told from 0.9, and the router's global threshold applies to it.
+MIN_TEAM_VALIDATION = 20
 #: Bumped when the saved payload's layout changes; older files are refused.
 FORMAT_VERSION = 1
 
@@ -85,7 +100,10 @@ class OptionalTfidf(TfidfVectorizer):
         return super().transform(raw_documents)
 
 
-def make_vectorizer(use_jieba: bool = USE_JIEBA, use_words: bool = False) -> FeatureUnion:
+def make_vectorizer(
+    use_jieba: bool = USE_JIEBA, use_words: bool = False, char_range: tuple[int, int] = (1, 3),
+    analyzer: str = "char_wb",
+) -> FeatureUnion:
     """The unfitted text vectoriser: str documents -> sparse (n_docs, n_features) TF-IDF rows.
 
     Character n-grams (1-3, within word boundaries) work on Chinese without segmentation and keep
@@ -98,7 +116,8 @@ def make_vectorizer(use_jieba: bool = USE_JIEBA, use_words: bool = False) -> Fea
         (
             "char",
             TfidfVectorizer(
-                analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, preprocessor=normalize, lowercase=False
+                analyzer=analyzer, ngram_range=char_range, sublinear_tf=True, preprocessor=normalize,
+                lowercase=False,
             ),
         )
     ]
@@ -130,7 +149,9 @@ def make_vectorizer(use_jieba: bool = USE_JIEBA, use_words: bool = False) -> Fea
 
 
 def build_pipeline(
-    use_jieba: bool = USE_JIEBA, folds: int = CALIBRATION_FOLDS, use_words: bool = USE_WORDS
+    use_jieba: bool = USE_JIEBA, folds: int = CALIBRATION_FOLDS, use_words: bool = USE_WORDS,
+    char_range: tuple[int, int] = CHAR_RANGE, analyzer: str = ANALYZER, class_weight: str | None = CLASS_WEIGHT,
+    c: float = SVM_C,
 ) -> Pipeline:
     """Unfitted Pipeline ``vec`` (``make_vectorizer``) -> ``clf`` (sigmoid-calibrated LinearSVC).
 
@@ -141,9 +162,9 @@ def build_pipeline(
     text (AUROC 0.93 vs 0.88 on the seed corpus) and half the latency. LogisticRegression was
     better still at that on small data but took ~3 minutes to fit the 118-intent CIC set.
     """
-    svm = LinearSVC(C=0.5, random_state=0)  # fixed: liblinear's dual solver shuffles
+    svm = LinearSVC(C=c, class_weight=class_weight, random_state=0)  # fixed: liblinear's dual solver shuffles
     classifier = CalibratedClassifierCV(svm, method="sigmoid", cv=folds, ensemble=False)
-    return Pipeline([("vec", make_vectorizer(use_jieba, use_words)), ("clf", classifier)])
+    return Pipeline([("vec", make_vectorizer(use_jieba, use_words, char_range, analyzer)), ("clf", classifier)])
 
 
 def fast_predict_proba(pipeline: Pipeline, docs: list[str]) -> np.ndarray | None:
@@ -165,8 +186,15 @@ def fast_predict_proba(pipeline: Pipeline, docs: list[str]) -> np.ndarray | None
         return None
     features = sparse.hstack([part.transform(docs) for _, part in vec.transformer_list], format="csr")
     scores = np.asarray(features @ svm.coef_.T) + svm.intercept_  # (n_docs, n_classes), or (n_docs, 1) if binary
+    return _calibrate(calibrated, scores)
+
+
+def _calibrate(calibrated: Any, scores: np.ndarray) -> np.ndarray:
+    """SVM decision scores (n_docs, n_classes or 1) -> probabilities through the fitted sigmoids, rows summing to 1."""
+    svm = calibrated.estimator
+    scores = scores.reshape(len(scores), -1)
     classes = np.asarray(calibrated.classes)
-    proba = np.zeros((len(docs), len(classes)))
+    proba = np.zeros((len(scores), len(classes)))
     columns = np.searchsorted(classes, svm.classes_)  # classes are sorted (LabelEncoder), as sklearn's lookup
     for column, score, calibrator in zip(columns, scores.T, calibrated.calibrators, strict=False):
         proba[:, column + 1 if len(classes) == 2 else column] = expit(-(calibrator.a_ * score + calibrator.b_))
@@ -177,6 +205,108 @@ def fast_predict_proba(pipeline: Pipeline, docs: list[str]) -> np.ndarray | None
         proba = np.divide(proba, total, out=np.full_like(proba, 1 / len(classes)), where=total != 0)
     proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
     return proba
+
+
+def out_of_fold_proba(pipeline: Pipeline, texts: list[str], labels: list[str]) -> np.ndarray | None:
+    """Probabilities (n_texts, n_classes; columns in ``classes_``) each text gets from an SVM that never saw it.
+
+    Exactly the out-of-fold scores the calibration was fitted on: the same folds as ``CalibratedClassifierCV``
+    (``StratifiedKFold(folds)``, no shuffle) over the fitted vectoriser's features, through the fitted
+    sigmoids. This is the validation the per-team thresholds are chosen on; costs about as much again as the
+    calibration's own cross-validation. None for a layout ``build_pipeline`` does not make.
+    """
+    vec, clf = pipeline.named_steps.get("vec"), pipeline.named_steps.get("clf")
+    fitted = getattr(clf, "calibrated_classifiers_", [])
+    if not isinstance(clf, CalibratedClassifierCV) or len(fitted) != 1 or clf.method != "sigmoid":
+        return None
+    features = vec.transform(texts)
+    folds = StratifiedKFold(clf.cv) if isinstance(clf.cv, int) else clf.cv
+    scores = cross_val_predict(clone(clf.estimator), features, labels, cv=folds, method="decision_function")
+    return _calibrate(fitted[0], np.asarray(scores))
+
+
+def choose_team_thresholds(
+    confidence: Sequence[float], top: Sequence[str], truth: Sequence[str], classes: Sequence[str],
+    target: float, min_items: int = MIN_TEAM_VALIDATION,
+) -> dict[str, float | None]:
+    """Per team, the lowest confidence cut-off at which validation items routed to it reach ``target`` precision.
+
+    ``confidence``, ``top``, ``truth``: parallel, one validation item each (top label and its probability).
+    Among the items whose top label is team t, sorted by confidence, the cut-off routing the most of them
+    while their precision stays >= ``target`` wins (coverage first among those that are precise enough).
+    Returns {team: cut-off 0..1, or None when no cut-off reaches the target: that team is never routed
+    automatically}. Teams with fewer than ``min_items`` such items are left out (the global threshold applies).
+    """
+    conf = np.asarray(confidence, dtype=float)
+    top_arr, truth_arr = np.asarray(top, dtype=object), np.asarray(truth, dtype=object)
+    chosen: dict[str, float | None] = {}
+    for team in classes:
+        mine = top_arr == team
+        if mine.sum() < min_items:
+            continue
+        c, right = conf[mine], truth_arr[mine] == team
+        order = np.argsort(-c, kind="stable")
+        c, right = c[order], right[order]
+        precision = np.cumsum(right) / np.arange(1, len(c) + 1)
+        # A cut-off routes every item at or above it: only the last of a run of equal confidences is a choice.
+        last_of_tie = np.append(c[1:] < c[:-1], True)
+        ok = np.flatnonzero((precision >= target) & last_of_tie)
+        chosen[str(team)] = round(float(c[ok[-1]]), 6) if len(ok) else None
+    return chosen
+
+
+def routing_figures(routed: Sequence[str | None], top: Sequence[str], truth: Sequence[str]) -> dict:
+    """What automatic routing did on labelled items: overall and per team.
+
+    ``routed``: the team each item was sent to automatically, None for triage; ``top``: the top label
+    ("" when nothing to route); ``truth``: the right team. Returns ``{"n", "macro_f1" (top label),
+    "coverage" (share routed automatically), "precision" (share of those routed right; None if none),
+    "per_team": {team: {"n" (items truly of it), "routed" (items routed to it), "precision" (of those),
+    "coverage" (share of its items routed automatically)}}, "confusion": {"labels", "matrix"}}`` where the
+    matrix counts (true label row, top label column) over all items. Fractions 0..1.
+    """
+    from sklearn.metrics import confusion_matrix, f1_score
+
+    routed_arr = np.asarray([r or "" for r in routed], dtype=object)
+    top_arr, truth_arr = np.asarray(top, dtype=object), np.asarray(truth, dtype=object)
+    auto = routed_arr != ""
+    labels = sorted(set(truth_arr) | {t for t in top_arr if t})
+    per_team = {}
+    for team in sorted(set(truth_arr) | set(routed_arr[auto])):
+        mine, sent = truth_arr == team, routed_arr == team
+        per_team[team] = {
+            "n": int(mine.sum()), "routed": int(sent.sum()),
+            "precision": float(np.mean(truth_arr[sent] == team)) if sent.any() else None,
+            "coverage": float(np.mean(auto[mine])) if mine.any() else None,
+        }
+    return {
+        "n": len(truth_arr),
+        "macro_f1": float(f1_score(truth_arr, top_arr, labels=sorted(set(truth_arr)), average="macro",
+                                   zero_division=0)) if len(truth_arr) else None,
+        "coverage": float(auto.mean()) if len(auto) else None,
+        "precision": float(np.mean(routed_arr[auto] == truth_arr[auto])) if auto.any() else None,
+        "per_team": per_team,
+        "confusion": {"labels": labels,
+                      "matrix": confusion_matrix(truth_arr, top_arr, labels=labels).tolist() if labels else []},
+    }
+
+
+def _validation_thresholds(pipeline: Pipeline, texts: list[str], labels: list[str], target: float,
+                           threshold: float) -> dict:
+    """Metadata of the per-team thresholds, chosen on out-of-fold predictions (``out_of_fold_proba``)."""
+    proba = out_of_fold_proba(pipeline, texts, labels)
+    if proba is None:
+        return {}
+    classes = [str(c) for c in pipeline.classes_]
+    conf = proba.max(axis=1)
+    top = [classes[j] for j in proba.argmax(axis=1)]
+    thresholds = choose_team_thresholds(conf, top, labels, classes, target)
+    cuts = [thresholds.get(t, threshold) if t in thresholds else threshold for t in top]
+    routed = [t if cut is not None and c >= cut else None for t, c, cut in zip(top, conf, cuts, strict=True)]
+    figures = routing_figures(routed, top, labels)
+    return {"team_thresholds": thresholds, "target_precision": target,
+            "validation": {"how": f"out-of-fold ({pipeline.named_steps['clf'].cv} folds) on the training data",
+                           **figures}}
 
 
 class Prediction(NamedTuple):
@@ -205,6 +335,12 @@ class Router:
         self.pipeline = pipeline
         self.threshold = threshold
         self._metadata = dict(metadata or {})
+        #: {team: cut-off or None (never automatic)} chosen on validation; other teams use ``threshold``.
+        self.team_thresholds: dict[str, float | None] = dict(self._metadata.get("team_thresholds") or {})
+
+    def threshold_for(self, team: str) -> float | None:
+        """The confidence ``team`` needs to be routed automatically (None: never); the global one by default."""
+        return self.team_thresholds[team] if team in self.team_thresholds else self.threshold
 
     @classmethod
     def train(
@@ -216,9 +352,13 @@ class Router:
         use_jieba: bool = USE_JIEBA,
         heldout_metrics: dict | None = None,
         extra_metadata: dict | None = None,
+        target_precision: float | None = TARGET_PRECISION,
     ) -> Router:
         """Fit a new router on parallel ``texts`` and ``labels``.
 
+        With ``target_precision`` (0..1), each team gets its own threshold chosen on out-of-fold validation
+        predictions (``choose_team_thresholds``): metadata ``team_thresholds``, ``target_precision`` and
+        ``validation`` (per team: threshold, precision and coverage of its items on that validation; n).
         Texts with nothing to route (see ``has_content``) are skipped. ``heldout_metrics`` is stored
         as-is in the metadata (the caller measured it on data not in ``texts``); ``extra_metadata``
         is merged into the metadata (e.g. row counts, the training data's hash).
@@ -237,7 +377,11 @@ class Router:
         if rare:
             raise ValueError(f"labels with a single example cannot be calibrated: {rare}")
         pipeline = build_pipeline(use_jieba, folds=min(CALIBRATION_FOLDS, min(counts.values())))
-        pipeline.fit([t for t, _ in pairs], [y for _, y in pairs])
+        train_texts, train_labels = [t for t, _ in pairs], [y for _, y in pairs]
+        pipeline.fit(train_texts, train_labels)
+        chosen: dict = {}
+        if target_precision is not None:
+            chosen = _validation_thresholds(pipeline, train_texts, train_labels, target_precision, threshold)
         metadata = {
             "format": FORMAT_VERSION,
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -246,9 +390,14 @@ class Router:
             "training_size": len(pairs),
             "use_jieba": use_jieba,
             "heldout_metrics": heldout_metrics,
+            **chosen,
             **(extra_metadata or {}),
         }
         return cls(pipeline, threshold, metadata)
+
+    def with_metadata(self, **extra: Any) -> Router:
+        """The same fitted router with ``extra`` merged into its metadata (figures measured after training)."""
+        return Router(self.pipeline, self.threshold, {**self._metadata, **extra})
 
     @property
     def classes(self) -> list[str]:
@@ -264,7 +413,8 @@ class Router:
         """Route each text; one Prediction per input, in order.
 
         None, empty, whitespace-, emoji- or punctuation-only texts give ``Prediction(None, 0.0, [])``
-        without reaching the model. Others get the top label if its probability >= ``threshold``.
+        without reaching the model. Others get the top label if its probability reaches that label's
+        threshold (``threshold_for``), else None (abstain: triage).
         Raises TypeError for a bare str (it would be routed character by character).
         """
         if isinstance(texts, str):
@@ -283,7 +433,8 @@ class Router:
             order = np.argsort(-row, kind="stable")[:3]
             top3 = [(classes[j], float(row[j])) for j in order]
             label, confidence = top3[0]
-            results[i] = Prediction(label if confidence >= self.threshold else None, confidence, top3)
+            cut = self.threshold_for(label)
+            results[i] = Prediction(label if cut is not None and confidence >= cut else None, confidence, top3)
         return results
 
     def save(self, path: str | os.PathLike[str]) -> Path:

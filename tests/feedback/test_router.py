@@ -1,6 +1,6 @@
 """The real router behind the adapter, and ``flask routing train``."""
 from community.feedback import router_versions, routing_service, service
-from community.routing.corpus import SeedRow
+from community.routing.corpus import SeedRow, split_seed
 from community.routing.versions import load_version
 from tests import factories as f
 from tests.routing.tiny import TEXTS, install, tiny_router
@@ -31,15 +31,17 @@ def test_train_if_missing_skips_when_an_active_version_loads(app, runner):
 def test_train_adds_the_corrections_people_made(app, runner, monkeypatch):
     rows = [SeedRow(text=t, team=team, lang="zh") for team, ts in TEXTS.items() for t in ts]
     monkeypatch.setattr("community.routing.train.load_seed", lambda: rows)
-    item = f.feedback(text="车机黑屏重启", team="app_connectivity")
+    item = f.feedback(text="车机蓝屏重启", team="app_connectivity")  # not in the validation slice
     service.reassign(item, "vehicle_quality", f.agent("app_connectivity"))
     result = runner.invoke(args=["routing", "train"])
     assert result.exit_code == 0, result.output
     assert "(1 from corrections)" in result.output
     version = router_versions.active_version()
     meta = load_version(router_versions.models_root(), version).metadata
-    assert meta["training_size"] == len(rows) + 1
-    assert meta["rows"] == {"seed": len(rows), "corrections": 1, "total": len(rows) + 1}
+    seed_train, seed_held = split_seed(rows)
+    assert meta["training_size"] == len(seed_train) + 1
+    assert meta["rows"] == {"seed": len(seed_train), "corrections": 1, "total": len(seed_train) + 1,
+                            "validation": len(seed_held), "dropped": 0}
 
 
 def test_routing_reuses_the_loaded_model(app, monkeypatch):

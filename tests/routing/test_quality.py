@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from community.routing import Router
-from community.routing.corpus import SeedRow, load_offtopic, load_seed
+from community.routing.corpus import SeedRow, load_offtopic, load_seed, split_seed
 from community.routing.datasets import ccf2018, datasets_root
 from community.routing.evaluate import score
 from community.routing.train import main as train_main
@@ -40,7 +40,7 @@ def test_ccf2018_heldout_macro_f1() -> None:
     if not (root / "ccf2018-car-subjects").is_dir():
         pytest.skip(f"public dataset absent: no {root / 'ccf2018-car-subjects'} (set COCREATE_DATASETS)")
     bench = ccf2018(root)
-    router = Router.train(bench.train_texts, bench.train_labels)
+    router = Router.train(bench.train_texts, bench.train_labels, target_precision=None)  # F1 only: skip thresholds
     metrics = score(router, bench.test_texts, bench.test_labels)
     assert metrics["macro_f1"] >= CCF_F1_FLOOR, metrics
 
@@ -52,7 +52,11 @@ def test_train_command_writes_a_loadable_version(tmp_path: Path, capsys: pytest.
     [version] = [info.version for info in list_versions(models)]
     assert "macro_f1" in printed and f"saved {models / version}" in printed
     router = load_version(models, version)
-    assert router.metadata["training_size"] == len(load_seed()) >= 1500
-    assert router.metadata["rows"] == {"seed": len(load_seed()), "corrections": 0, "total": len(load_seed())}
+    train, held = split_seed(load_seed())  # the seed's held-out fifth is the validation slice: never trained on
+    assert router.metadata["training_size"] == len(train) >= 1200
+    assert router.metadata["rows"] == {"seed": len(train), "corrections": 0, "total": len(train),
+                                       "validation": len(held), "dropped": 0}
     assert router.metadata["heldout_metrics"]["macro_f1"] >= SEED_F1_FLOOR
+    routed = router.metadata["heldout_metrics"]["routing"]
+    assert routed["precision"] >= 0.95 and routed["coverage"] >= 0.6, routed  # measured 0.98-0.99 at 83-88 %
     assert router.predict(["小区物业不让装家充桩怎么办"])[0].team == "charging"

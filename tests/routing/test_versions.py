@@ -63,18 +63,24 @@ def test_same_data_same_second_gets_a_new_name(tmp_path) -> None:
     assert [v.version for v in list_versions(tmp_path)] == sorted([first, second], reverse=True)
 
 
-def test_production_training_metadata_has_heldout_metrics_and_row_counts(monkeypatch) -> None:
-    from community.routing.train import train_router
+def test_production_training_keeps_the_validation_slice_out_and_scores_it(monkeypatch) -> None:
+    from community.routing.corpus import split_seed
+    from community.routing.train import in_validation_slice, train_router
 
     rows = [SeedRow(t, team, "zh") for t, team in pairs()]
     monkeypatch.setattr("community.routing.train.load_seed", lambda: rows)
-    router = train_router([("车机黑屏重启", "app_connectivity")])
+    sliced, trained = ("车机黑屏重启", "app_connectivity"), ("车机蓝屏重启", "app_connectivity")
+    assert in_validation_slice(sliced[0]) and not in_validation_slice(trained[0])
+    router = train_router([sliced, trained])
     meta = router.metadata
-    assert meta["rows"] == {"seed": len(rows), "corrections": 1, "total": len(rows) + 1}
-    assert meta["training_size"] == len(rows) + 1
+    seed_train, seed_held = split_seed(rows)
+    assert meta["rows"] == {"seed": len(seed_train), "corrections": 1, "total": len(seed_train) + 1,
+                            "validation": len(seed_held) + 1, "dropped": 0}
+    assert meta["training_size"] == len(seed_train) + 1
     held = meta["heldout_metrics"]
-    assert held["n_test"] == 4 and 0.0 <= held["macro_f1"] <= 1.0 and "split" in held
-    assert meta["training_data_sha256"] == training_data_hash([*pairs(), ("车机黑屏重启", "app_connectivity")])
+    assert held["n_test"] == len(seed_held) + 1 and 0.0 <= held["macro_f1"] <= 1.0 and "split" in held
+    assert set(held["routing"]["per_team"]) <= {t for _, t in pairs()}
+    assert meta["training_data_sha256"] == training_data_hash([(r.text, r.team) for r in seed_train] + [trained])
 
 
 @pytest.mark.parametrize("name", ["../etc", ".tmp-x", "", "a/b", "x" * 65, None])

@@ -1001,3 +1001,163 @@ MORE_FRAMES: dict[str, dict[str, list[str]]] = {
 for _team, _langs in MORE_FRAMES.items():
     for _lang, _frames in _langs.items():
         FRAMES[_team][_lang].extend(_frames)
+
+#: Real owners' vocabulary (issue 16): what owners write on public complaint sites and forums, which the frames
+#: above never said. Engines and drivetrains of range-extended cars (发动机, 变速箱/减速器, 正时, 漏油, 异响,
+#: 抖动), traction-battery faults (vehicle quality) as against charging, power steering, body leaks and rust;
+#: dealers that refuse to handle or to cover a fault (after-sales); paid connected services (app &
+#: connectivity). At the lengths owners write: a complaint title of about 15 characters, and a paragraph.
+#: Original text written for this project; fault words appear under after-sales too, on purpose: a refused
+#: repair is the dealer's matter, not the part's.
+OWNER_FRAMES: dict[str, dict[str, list[str]]] = {
+    "vehicle_quality": {
+        "zh": [
+            "发动机异响严重",
+            "增程器发动机抖动厉害",
+            "冷启动发动机抖动，怠速不稳",
+            "发动机漏油，车位上一滩油",
+            "变速箱顿挫明显",
+            "减速器有啸叫声",
+            "正时链条异响",
+            "发动机故障灯亮了",
+            "方向盘突然变沉，助力转向失灵",
+            "电动助力转向故障报警",
+            "动力电池故障，车辆无法上高压",
+            "仪表提示动力电池系统故障，请靠边停车",
+            "电池包底部有磕碰后报绝缘故障",
+            "续航突然掉了一百公里，电池是不是有问题",
+            "车门下沿生锈了",
+            "后备箱底板锈穿了",
+            "天窗漏水，顶棚都湿了",
+            "洗车后车内漏水",
+            "排气管冒蓝烟，机油消耗大",
+            "半轴漏油",
+            "{year}款{model}增程版，发动机介入的时候整车抖得厉害，怠速的时候方向盘也在抖，去店里检查了两次都说正常，"
+            "但我开了这么多年车，这肯定不正常",
+            "车子开了{km}公里，最近发现车位上有油渍，看了一下是发动机油底壳那里在渗油，机油也比之前少了不少",
+            "加速的时候减速器有明显的嗡嗡声，车速越快声音越大，到了一百公里每小时就很刺耳",
+            "早上冷车启动发动机有哒哒哒的异响，持续十几秒才消失，怀疑是正时链条松了",
+            "昨天高速上方向盘突然变得特别沉，仪表提示转向助力故障，差点出事，靠边重启以后才恢复",
+            "下雨天停了一晚，第二天发现副驾脚垫全湿了，应该是前挡或者天窗排水管的问题",
+            "车才买了两年，{part}的边缘已经起锈斑了，漆面下面鼓起来，这种质量让人怎么放心",
+            "行驶中突然提示动力电池故障，功率受限，只能跑三十公里每小时，拖车到店说要换电池包",
+            "满电续航从五百多掉到了三百多，才两年，电池衰减也太快了，怀疑电芯有问题",
+            "变速箱在低速的时候换挡冲击很大，一档升二档的时候车子往前一窜，堵车的时候特别难受",
+        ],
+        "en": [
+            "Engine knocking on cold start",
+            "Range extender engine shakes badly",
+            "Oil leak under the engine",
+            "Harsh gear changes from the gearbox",
+            "Whine from the reduction gear",
+            "Timing chain rattle",
+            "Check engine light is on",
+            "Power steering failed, the wheel went heavy",
+            "Traction battery fault, car won't go into ready mode",
+            "Battery insulation fault warning after driving",
+            "Rust on the door sills",
+            "Water leaks in through the sunroof",
+            "The range extender engine vibrates through the whole car when it kicks in and the dealer says it is "
+            "normal. It is not normal, the steering wheel shakes at idle",
+            "There is a patch of oil on my parking space every morning and the oil level keeps dropping; the sump "
+            "seems to be leaking at {km} km",
+            "At highway speed the steering suddenly became very heavy and the dash showed a power steering fault. "
+            "This is a safety issue",
+            "The dash said traction battery fault and limited power, the car crawled at 30 km/h and had to be towed",
+            "Rust is already bubbling up under the paint on the {part} and the car is two years old",
+        ],
+        "mixed": [
+            "增程器 engine 抖动",
+            "发动机 oil leak",
+            "变速箱 jerk 很明显",
+            "power steering 失灵，方向盘很沉",
+            "动力电池 fault 报警",
+            "天窗 leak 漏水",
+            "{part} 生锈 rust 了",
+            "EPS 助力转向故障，高速上方向突然变沉，太危险了",
+            "BMS 报动力电池故障，车辆限功率，拖到店里说要换 battery pack",
+        ],
+    },
+    "after_sales": {
+        "zh": [
+            "4S店不处理",
+            "发动机漏油4S店不处理",
+            "变速箱故障4S店推脱",
+            "质保期内4S店不保修",
+            "异响问题4S店说正常",
+            "4S店拖着不给修",
+            "动力电池故障不给保修",
+            "锈蚀不在保修范围？",
+            "维修站一直不给答复",
+            "店里说要自费更换",
+            "发动机抖动去4S店检查了三次，每次都说检测没问题，让我回去继续开，问题根本没解决，希望厂家出面处理",
+            "车还在质保期内，变速箱漏油，4S店说是我使用不当不给保修，要我自己掏{n}千块维修，太不合理了",
+            "天窗漏水送到4S店，放了半个月说配件没到，催了好几次都没人回复，也不给代步车",
+            "车门生锈去店里，说锈蚀不在质保范围内，可是车才开了两年，4S店的态度让人寒心",
+            "动力电池报故障，服务站说要等厂家审批才能换，已经等了一个多月，车一直停在店里",
+            "正时链条异响，4S店说要拆发动机才能查，拆了又说不是质量问题要收费，前后说法不一",
+            "方向盘助力故障修了两次又出现，4S店说只能等厂家技术支持，一直没有结果",
+        ],
+        "en": [
+            "Dealer refuses to fix it",
+            "Dealer won't honour the warranty",
+            "Oil leak, dealer says not covered",
+            "Service centre keeps stalling",
+            "The dealer checked the engine vibration three times, said everything is normal and sent me home. "
+            "Nothing was fixed",
+            "The gearbox leaks oil under warranty and the dealer claims it is misuse and wants me to pay for it",
+            "My battery fault repair has been waiting for manufacturer approval for over a month and nobody at the "
+            "service centre answers",
+            "The dealer says the rust on the doors is not covered by the warranty on a two-year-old car",
+        ],
+        "mixed": [
+            "4S店 dealer 不处理",
+            "warranty 内 4S店不保修",
+            "变速箱 repair 拖了一个月",
+            "服务站说 not covered，要自费",
+            "发动机漏油送 4S店，说是 normal wear 不给保修",
+        ],
+    },
+    "app_connectivity": {
+        "zh": [
+            "车联网收费不合理",
+            "车联网服务到期要续费",
+            "远程控制要开通会员？",
+            "流量包太贵",
+            "买车时说车联网终身免费，现在到期提示要交年费，不交就不能远程开空调、看车辆位置，这算不算变相收费",
+            "车机的在线导航和音乐都要单独付费订阅，一年好几百，希望把基础的车联网功能恢复免费",
+            "4G模块服务费到期以后，手机app就连不上车了，客服说要续费才能用远程功能",
+        ],
+        "en": [
+            "Connected services now cost money",
+            "Remote app features behind a subscription",
+            "I was told connected services were free for life; now the app says my subscription has expired and "
+            "remote climate no longer works unless I pay a yearly fee",
+        ],
+        "mixed": [
+            "车联网 subscription 要收费",
+            "4G 流量 data plan 到期，app 远程功能全失效",
+            "车联网 connected services 说好终身免费，现在要续费",
+        ],
+    },
+    "charging": {
+        "zh": [
+            "电池充到八十就跳枪",
+            "快充时电池要加热很久才开始充",
+            "充电时提示电池温度过高停止充电，换了几个桩都一样，车开起来倒是正常",
+            "电池没问题，就是充电功率上不去，超充桩只能充到{kw}千瓦",
+        ],
+        "en": [
+            "Charging stops at 80% every time",
+            "The battery is fine when driving, but fast charging never goes above {kw} kW",
+        ],
+        "mixed": [
+            "电池 preheat 很久才开始快充",
+            "充电 power 上不去，电池没报故障",
+        ],
+    },
+}
+
+for _team, _langs in OWNER_FRAMES.items():
+    for _lang, _frames in _langs.items():
+        FRAMES[_team][_lang].extend(_frames)
