@@ -6,7 +6,6 @@ import pytest
 from community.audit.models import AuditEntry
 from community.feedback import retrain, router_versions, service
 from community.feedback.models import RouterCandidate
-from community.feedback.routing_service import Routing
 from community.routing.corpus import SeedRow
 from tests import factories as f
 from tests.routing.tiny import TEXTS
@@ -93,15 +92,3 @@ def test_the_router_page_shows_precision_coverage_and_confusion_per_team(app, cl
     start = page.index('id="confusion"')
     confusion = page[start:page.index("</table>", start)]
     assert confusion.count("<tr>") == len(TEXTS) + 1  # header + one row per team
-
-
-def test_triage_shows_the_two_best_suggestions(app, client, auth):
-    f.teams()
-    top3 = [("charging", 0.41), ("after_sales", 0.32), ("sales", 0.2)]
-    item = service.submit(f.owner(), "门店说充电桩不归他们管", "app",
-                          routing=Routing(None, 0.41, top3, "v1", "unsure"))
-    auth.login_as(f.moderator())
-    page = client.get("/feedback/triage").get_data(as_text=True)
-    card = page[page.index(f'id="f{item.id}"'):]
-    assert 'name="team" value="charging"' in card and 'name="team" value="after_sales"' in card
-    assert 'name="team" value="sales"' not in card

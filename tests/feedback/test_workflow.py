@@ -100,7 +100,7 @@ def test_moderator_assigns_from_triage_with_one_action(app, client, auth):
         service.assign_from_triage(item, "sales", mod)
 
 
-def test_triage_shows_top3_and_only_untriaged_items(app, client, auth):
+def test_triage_shows_the_top2_and_only_untriaged_items(app, client, auth):
     from community.feedback.routing_service import Routing
 
     f.teams()
@@ -109,7 +109,7 @@ def test_triage_shows_top3_and_only_untriaged_items(app, client, auth):
     routed = f.feedback(team="charging")
     auth.login(f.moderator())
     page = client.get("/feedback/triage").get_data(as_text=True)
-    assert "40%" in page and "35%" in page and "10%" in page
+    assert "40%" in page and "35%" in page and "10%" not in page  # the third suggestion is noise
     assert f"/feedback/{routed.id}/assign" not in page
 
 
