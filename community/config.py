@@ -132,6 +132,10 @@ def load_config(app, overrides: dict | None = None) -> None:
         ROUTER_MODELS_DIR="models",
         ROUTER_THRESHOLD=0.5,
         ROUTER_TARGET_PRECISION=0.98,
+        # Retrain once this many routing corrections came in since the last training (retrain.retrain_due).
+        ROUTER_RETRAIN_EVERY=100,
+        # False: versions learn from the app's corrections only, without the shipped seed corpus.
+        ROUTER_TRAIN_ON_SEED=True,
         # SLA for items in triage and teams without pledge items: (first response, resolution) hours.
         FEEDBACK_DEFAULT_SLA_HOURS=(24, 168),
         # Logins: every address (any account) and every account (from anywhere; failures only) is throttled.

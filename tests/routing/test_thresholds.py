@@ -1,0 +1,74 @@
+"""Precision-first abstention: per-team thresholds chosen on validation, applied by the router, saved with it."""
+
+from __future__ import annotations
+
+from community.routing.model import Router, choose_team_thresholds, routing_figures
+from community.routing.promotion import decide
+from community.routing.versions import load_version, save_version
+
+
+def test_each_team_gets_the_lowest_cut_off_that_keeps_its_precision() -> None:
+    # charging: right at 0.9-0.6, one wrong at 0.55, right again at 0.5 -> 5/6 = 0.83 overall
+    conf = [0.9, 0.8, 0.7, 0.6, 0.55, 0.5] + [0.95, 0.9, 0.85] * 7
+    top = ["charging"] * 6 + ["sales"] * 21
+    truth = ["charging"] * 4 + ["sales", "charging"] + ["sales"] * 21
+    chosen = choose_team_thresholds(conf, top, truth, ["charging", "sales"], target=0.8, min_items=5)
+    assert chosen == {"charging": 0.5, "sales": 0.85}  # 5/6 >= 0.8 at 0.5: the most coverage wins
+    strict = choose_team_thresholds(conf, top, truth, ["charging", "sales"], target=0.9, min_items=5)
+    assert strict["charging"] == 0.6  # 4/4 at 0.6; 4/5 and 5/6 fall short
+
+
+def test_a_team_never_precise_enough_is_never_routed_and_a_small_one_uses_the_global_threshold() -> None:
+    conf = [0.9] * 10 + [0.99] * 3
+    top = ["sales"] * 10 + ["delivery"] * 3
+    truth = ["sales", "delivery"] * 5 + ["delivery"] * 3
+    chosen = choose_team_thresholds(conf, top, truth, ["sales", "delivery"], target=0.98, min_items=5)
+    assert chosen == {"sales": None}  # delivery: 3 items, too few to tell
+
+
+def test_ties_are_routed_together() -> None:
+    conf = [0.9, 0.7, 0.7, 0.7, 0.7]
+    truth = ["a", "a", "a", "a", "b"]
+    chosen = choose_team_thresholds(conf, ["a"] * 5, truth, ["a"], target=0.95, min_items=1)
+    assert chosen == {"a": 0.9}  # 0.7 would route the wrong one with the three right ones
+
+
+def test_the_router_applies_each_teams_threshold(seed_router: Router) -> None:
+    text = "超充站的充电桩坏了，充不上电"
+    [pred] = seed_router.predict([text])
+    assert pred.top3[0][0] == "charging"
+    strict = Router(seed_router.pipeline, 0.0, {"team_thresholds": {"charging": None}})
+    assert strict.predict([text])[0].team is None
+    above = Router(seed_router.pipeline, 0.0, {"team_thresholds": {"charging": min(1.0, pred.confidence + 0.01)}})
+    assert above.predict([text])[0].team is None
+    at = Router(seed_router.pipeline, 1.0, {"team_thresholds": {"charging": pred.confidence}})
+    assert at.predict([text])[0].team == "charging"  # its own threshold, not the global 1.0
+
+
+def test_thresholds_travel_with_the_saved_version(seed_router: Router, tmp_path) -> None:
+    meta = seed_router.metadata
+    assert meta["target_precision"] == 0.98
+    assert set(meta["team_thresholds"]) <= set(seed_router.classes)
+    assert meta["validation"]["precision"] >= 0.95, meta["validation"]
+    version = save_version(seed_router, tmp_path, "ef" * 32)
+    loaded = load_version(tmp_path, version, threshold=0.3)
+    assert loaded.team_thresholds == meta["team_thresholds"] and loaded.threshold == 0.3
+
+
+def test_routing_figures_count_precision_coverage_and_confusion() -> None:
+    figures = routing_figures(["a", None, "b", "a"], ["a", "b", "b", "a"], ["a", "b", "a", "b"])
+    assert figures["coverage"] == 0.75 and figures["precision"] == 1 / 3
+    assert figures["per_team"]["a"] == {"n": 2, "routed": 2, "precision": 0.5, "coverage": 1.0}
+    assert figures["per_team"]["b"] == {"n": 2, "routed": 1, "precision": 0.0, "coverage": 0.5}
+    assert figures["confusion"] == {"labels": ["a", "b"], "matrix": [[1, 1], [1, 1]]}
+
+
+def test_promotion_needs_macro_f1_and_precision_at_least_as_good() -> None:
+    active = {"macro_f1": 0.90, "precision": 0.99, "coverage": 0.5}
+    assert decide({"macro_f1": 0.90, "precision": 0.99, "coverage": 0.5}, active) == []
+    assert decide({"macro_f1": 0.89, "precision": 0.99, "coverage": 0.9}, active) == ["macro_f1"]
+    assert decide({"macro_f1": 0.95, "precision": 0.97, "coverage": 0.9}, active) == ["precision"]
+    # reaching the target precision is enough, however precise the active version's few routings were
+    assert decide({"macro_f1": 0.95, "precision": 0.985, "coverage": 0.9}, active) == []
+    assert decide({"macro_f1": 0.95, "precision": None, "coverage": 0.0}, active) == ["precision"]
+    assert decide({"macro_f1": 0.1, "precision": None, "coverage": 0.0}, None) == []
