@@ -8,8 +8,10 @@ models folder) is set up by the real migrations with the ten subjects as teams (
 a comment routed to one of them counts as misrouted). Each comment is then submitted through
 ``feedback.service.submit``, so the active version routes it with its per-team thresholds exactly as in the
 app; a moderator takes what lands in triage out of it (``assign_from_triage``) and moves what was misrouted
-(``reassign``): both are the corrections the app learns from. Whenever ``retrain.retrain_due()`` (every
-``--every`` corrections, config ROUTER_RETRAIN_EVERY) the retraining job's own function runs
+(``reassign``): both are the corrections the app learns from. What was routed right, its team answers
+(``reply``), which the app keeps as a confirmed label (``service.training_examples``). Whenever
+``retrain.retrain_due()`` (every ``--every`` corrections, config ROUTER_RETRAIN_EVERY) the retraining job's
+own function runs
 (``retrain.train``: train on seed + corrections, safe promotion against the active version).
 ``--start seed`` begins with a version trained on the shipped seed corpus (whose nine teams are not the
 forum's subjects); ``--start empty`` with no version (config ROUTER_TRAIN_ON_SEED false): everything goes to
@@ -82,7 +84,7 @@ def replay(items: list[tuple[str, str]], start: str, every: int, window: int, ve
     from community.extensions import db
     from community.feedback import retrain, service
     from community.pledge import service as pledge
-    from community.pledge.models import Team
+    from community.pledge.models import Team, TeamAgent
 
     # tmpfs when there is one: the app commits per feedback item, and a throw-away database need not wait on disk.
     work = Path(tempfile.mkdtemp(prefix="routing-replay-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
@@ -98,6 +100,12 @@ def replay(items: list[tuple[str, str]], start: str, every: int, window: int, ve
         moderator = User(email="moderator@replay.example", display_name="Moderator", session_token="x" * 32,
                          password_hash="!", roles=[UserRole(role="moderator")])
         db.session.add(moderator)
+        agents = {slug: User(email=f"{slug}@replay.example", display_name=slug, session_token="x" * 32,
+                             password_hash="!", roles=[UserRole(role="team_agent")]) for slug in SUBJECTS.values()}
+        db.session.add_all(agents.values())
+        db.session.flush()
+        teams = {t.slug: t for t in pledge.all_teams()}
+        db.session.add_all([TeamAgent(team_id=teams[slug].id, user_id=user.id) for slug, user in agents.items()])
         db.session.commit()
         trainings, activations, train_seconds = 0, 0, 0.0
         if start == "seed":
@@ -120,6 +128,8 @@ def replay(items: list[tuple[str, str]], start: str, every: int, window: int, ve
             elif item.team.slug != truth:
                 service.reassign(item, truth, moderator)
                 corrections += 1
+            else:  # the team answers what is theirs: the app keeps that as a confirmed label
+                service.reply(item, agents[truth], "收到，我们来处理。")
             if corrections >= TARGET_AFTER and after_target is None:
                 after_target = Window()
             if retrain.retrain_due():

@@ -218,15 +218,21 @@ def corrections_for(item: FeedbackItem) -> list[RoutingCorrection]:
 
 
 def training_examples() -> list[tuple[str, str]]:
-    """(text, team slug) for every item a person routed, with its latest human label: the corrections
-    as extra training data for the router."""
+    """(text, team slug): the router's training labels from the app, one per item.
+
+    Every item a person routed, with its latest human label (triage assignments and reassignments), and
+    every item the router routed whose team then answered it without moving it (a reply is the team's
+    confirmation: had it not been theirs, they would have reassigned it). Hidden items are left out."""
     latest = (select(RoutingCorrection.feedback_id, db.func.max(RoutingCorrection.id).label("cid"))
               .group_by(RoutingCorrection.feedback_id).subquery())
     rows = db.session.execute(select(FeedbackItem.text, RoutingCorrection.to_team)
                               .join(latest, latest.c.feedback_id == FeedbackItem.id)
                               .join(RoutingCorrection, RoutingCorrection.id == latest.c.cid)
                               .where(VISIBLE))
-    return [(text, team) for text, team in rows]
+    confirmed = db.session.execute(select(FeedbackItem.text, Team.slug).join(Team, Team.id == FeedbackItem.team_id)
+                                   .where(FeedbackItem.routed_by == "model",
+                                          FeedbackItem.first_responded_at.is_not(None), VISIBLE))
+    return [(text, team) for text, team in rows] + [(text, team) for text, team in confirmed]
 
 
 # ---- team assignment ----

@@ -301,10 +301,17 @@ def _validation_thresholds(pipeline: Pipeline, texts: list[str], labels: list[st
     conf = proba.max(axis=1)
     top = [classes[j] for j in proba.argmax(axis=1)]
     thresholds = choose_team_thresholds(conf, top, labels, classes, target)
-    cuts = [thresholds.get(t, threshold) if t in thresholds else threshold for t in top]
+    # Teams too small for a cut-off of their own share one, chosen on all their items pooled (if enough).
+    small = {t for t in classes if t not in thresholds}
+    pool = [(c, "*", "*" if t == y else "") for c, t, y in zip(conf, top, labels, strict=True) if t in small]
+    pooled_choice = choose_team_thresholds([c for c, _, _ in pool], [t for _, t, _ in pool],
+                                           [y for _, _, y in pool], ["*"], target)
+    pooled = pooled_choice.get("*", threshold)
+    cuts = [thresholds[t] if t in thresholds else pooled for t in top]
     routed = [t if cut is not None and c >= cut else None for t, c, cut in zip(top, conf, cuts, strict=True)]
     figures = routing_figures(routed, top, labels)
-    return {"team_thresholds": thresholds, "target_precision": target,
+    return {"team_thresholds": thresholds, **({"pooled_threshold": pooled} if pooled_choice else {}),
+            "target_precision": target,
             "validation": {"how": f"out-of-fold ({pipeline.named_steps['clf'].cv} folds) on the training data",
                            **figures}}
 
@@ -335,12 +342,15 @@ class Router:
         self.pipeline = pipeline
         self.threshold = threshold
         self._metadata = dict(metadata or {})
-        #: {team: cut-off or None (never automatic)} chosen on validation; other teams use ``threshold``.
+        #: {team: cut-off or None (never automatic)} chosen on validation; other teams use ``pooled_threshold``.
         self.team_thresholds: dict[str, float | None] = dict(self._metadata.get("team_thresholds") or {})
+        #: The cut-off chosen on the pooled validation items of the teams too small for their own (None: never
+        #: automatic); absent (no key) when even the pool was too small: ``threshold`` applies then.
+        self.pooled_threshold: float | None = self._metadata.get("pooled_threshold", threshold)
 
     def threshold_for(self, team: str) -> float | None:
-        """The confidence ``team`` needs to be routed automatically (None: never); the global one by default."""
-        return self.team_thresholds[team] if team in self.team_thresholds else self.threshold
+        """The confidence ``team`` needs to be routed automatically (None: never): its own, else the pooled one."""
+        return self.team_thresholds[team] if team in self.team_thresholds else self.pooled_threshold
 
     @classmethod
     def train(

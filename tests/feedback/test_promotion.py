@@ -92,3 +92,13 @@ def test_the_router_page_shows_precision_coverage_and_confusion_per_team(app, cl
     start = page.index('id="confusion"')
     confusion = page[start:page.index("</table>", start)]
     assert confusion.count("<tr>") == len(TEXTS) + 1  # header + one row per team
+
+
+def test_training_labels_are_corrections_and_answers_that_confirm_the_router(app):
+    answered = f.feedback(text="充电桩坏了", team="charging")
+    service.reply(answered, f.agent("charging"), "We are on it")
+    f.feedback(text="还没人回复", team="charging")  # not answered yet: no label
+    moved = f.feedback(text="车机黑屏", team="charging")
+    service.reassign(moved, "app_connectivity", f.moderator())
+    service.reply(moved, f.agent("app_connectivity"), "Ours, looking into it")
+    assert sorted(service.training_examples()) == [("充电桩坏了", "charging"), ("车机黑屏", "app_connectivity")]
