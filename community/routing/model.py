@@ -342,15 +342,15 @@ class Router:
         self.pipeline = pipeline
         self.threshold = threshold
         self._metadata = dict(metadata or {})
-        #: {team: cut-off or None (never automatic)} chosen on validation; other teams use ``pooled_threshold``.
+        #: {team: cut-off or None (never automatic)} chosen on validation; for other teams see ``threshold_for``.
         self.team_thresholds: dict[str, float | None] = dict(self._metadata.get("team_thresholds") or {})
-        #: The cut-off chosen on the pooled validation items of the teams too small for their own (None: never
-        #: automatic); absent (no key) when even the pool was too small: ``threshold`` applies then.
-        self.pooled_threshold: float | None = self._metadata.get("pooled_threshold", threshold)
 
     def threshold_for(self, team: str) -> float | None:
-        """The confidence ``team`` needs to be routed automatically (None: never): its own, else the pooled one."""
-        return self.team_thresholds[team] if team in self.team_thresholds else self.pooled_threshold
+        """The confidence ``team`` needs to be routed automatically (None: never): its own, else the one chosen on
+        the pooled validation items of the teams too small for their own, else (no pool either) ``threshold``."""
+        if team in self.team_thresholds:
+            return self.team_thresholds[team]
+        return self._metadata["pooled_threshold"] if "pooled_threshold" in self._metadata else self.threshold
 
     @classmethod
     def train(
