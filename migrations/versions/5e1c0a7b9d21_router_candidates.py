@@ -1,7 +1,7 @@
 """router_candidates: retrained router versions, their comparison with the serving one, activated or waiting
 
 Revision ID: 5e1c0a7b9d21
-Revises: 0cc1c00cc7a9
+Revises: c417e832bd41
 Create Date: 2026-12-05 08:15:00.000000
 
 """
@@ -12,7 +12,7 @@ import community.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = '5e1c0a7b9d21'
-down_revision = '0cc1c00cc7a9'
+down_revision = 'c417e832bd41'
 branch_labels = None
 depends_on = None
 
