@@ -45,14 +45,17 @@ run: setup
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## test: set up, run the suite on SQLite, the browser suite once, then the suite on PostgreSQL when
-## TEST_DATABASE_URL is set
+## TEST_DATABASE_URL is set. The suites run in parallel (pytest-xdist): TEST_WORKERS processes, one per core
+## by default, each on a database of its own.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 test: setup browser-deps
-	$(BIN)/python -m pytest -q --ignore=tests/browser
+	$(PYTEST) --ignore=tests/browser
 	@echo "== the browser suite (Debian's chromium, zh and en, 1280 and 390 px)"
 	$(BIN)/python -m pytest -q tests/browser
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-	  COCREATE_TEST_DB="$$TEST_DATABASE_URL" $(BIN)/python -m pytest -q --ignore=tests/browser; \
+	  COCREATE_TEST_DB="$$TEST_DATABASE_URL" $(PYTEST) --ignore=tests/browser; \
 	fi
 
 ## test-browser: only the browser suite (screenshots in screenshots/browser/)
@@ -86,6 +89,11 @@ bench: setup
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check community tests bench examples
+
+## migrations-check: the models match what the migrations build (flask db check), on the database make setup
+## migrated; tests/test_migrations.py checks the same on the test databases (SQLite and PostgreSQL)
+migrations-check: setup
+	$(BIN)/flask db check
 
 clean:
 	rm -rf $(VENV) instance/cocreate.db

@@ -3,15 +3,24 @@
 The schema is built once per run by the real Alembic migrations. The database is SQLite unless
 ``COCREATE_TEST_DB`` names another (the Makefile runs the suite again with TEST_DATABASE_URL).
 Tables are emptied after each test, so tests may commit and use threads.
+
+Parallel runs (``pytest -n 2``, pytest-xdist; ``make test`` does this): every worker is its own process with its
+own session, so session fixtures run once per worker. Each worker gets its own database: a SQLite file of its
+own, or on PostgreSQL the database ``<COCREATE_TEST_DB's name>_<worker>`` (e.g. ``test_gw0``), created with the
+schema at the worker's start and dropped at its end. A session fixture that starts a server (moto, a live app)
+starts one per worker: on a free port (``_free_port()``), never a fixed one, stopped by its PID (``s3_server``).
 """
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +29,9 @@ from babel.messages.pofile import read_po
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from jinja2 import BytecodeCache
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from community import create_app
 from community.extensions import db
@@ -34,6 +45,7 @@ BASE = {"COCREATE_ENV": "testing", "TESTING": True, "WTF_CSRF_ENABLED": False, "
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REDIS_PREFIX = f"cocreate-test-{secrets.token_hex(6)}"
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "community" / "translations"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1"... under pytest-xdist; "" in a plain run
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -50,17 +62,50 @@ def compiled_translations() -> None:
             write_mo(mo, catalog)
 
 
+def _sqlite_folder(tmp_path_factory) -> Path:
+    """SQLite writes to memory-backed /dev/shm when there is one: every test commits, and the disk's fsyncs
+    (shared with every other job on the machine) were a good part of the run's wall time."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        return Path(tempfile.mkdtemp(prefix=f"cocreate-test-{WORKER or 'main'}-", dir=shm))
+    return tmp_path_factory.mktemp("db")
+
+
+def _admin_engine(url):
+    """An autocommit connection to the server's maintenance database (CREATE/DROP DATABASE)."""
+    return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    url = os.environ.get("COCREATE_TEST_DB") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+def database_url(tmp_path_factory) -> Iterator[str]:
+    """The worker's test database, its schema built by the migrations; dropped at the end when it was made here."""
+    given = os.environ.get("COCREATE_TEST_DB")
+    made_db = made_dir = None
+    if not given:
+        made_dir = _sqlite_folder(tmp_path_factory)
+        url = f"sqlite:///{made_dir / 'test.db'}"
+    elif WORKER and given.startswith("postgres"):
+        base = make_url(given)
+        made_db = base.set(database=f"{base.database}_{WORKER}")
+        with _admin_engine(base).connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{made_db.database}" WITH (FORCE)'))  # left by a killed run
+            conn.execute(text(f'CREATE DATABASE "{made_db.database}"'))
+        url = made_db.render_as_string(hide_password=False)
+    else:
+        url = given
     app = create_app({**BASE, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
+        if db.engine.dialect.name == "postgresql" and made_db is None:
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
         db.engine.dispose()
-    return url
+    yield url
+    if made_db is not None:
+        with _admin_engine(made_db).connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{made_db.database}" WITH (FORCE)'))
+    if made_dir is not None:
+        shutil.rmtree(made_dir, ignore_errors=True)
 
 
 def _empty_tables() -> None:
@@ -68,6 +113,28 @@ def _empty_tables() -> None:
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
+
+
+class _TemplateCode(BytecodeCache):
+    """Compiled templates shared by every app of this worker (Jinja's bytecode cache, in memory).
+
+    Each test builds its own app, and each app its own Jinja environment, which compiled every template it
+    rendered afresh: ~25 ms a template, a tenth of the suite. Entries are keyed by template and checked against
+    the source's checksum by Jinja, so an edited template is compiled again.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODE = _TemplateCode()
 
 
 class IsolatedClient(FlaskClient):
@@ -103,6 +170,7 @@ def make_app(database_url, tmp_path):
         app = create_app({**BASE, "SQLALCHEMY_DATABASE_URI": database_url, **limits, **overrides})
         app.instance_path = str(tmp_path)
         app.test_client_class = IsolatedClient
+        app.jinja_env.bytecode_cache = TEMPLATE_CODE
         if limits:
             from community.extensions import limiter
 
