@@ -314,10 +314,11 @@ http {{
 
 
 def start_moto(fleet: Fleet) -> bool:
-    moto = VENV_BIN / "moto_server"
-    if not moto.exists():
+    try:
+        import moto.server  # noqa: F401
+    except ImportError:
         return False
-    fleet.spawn("moto", [str(moto), "-H", "127.0.0.1", "-p", str(S3_PORT)])
+    fleet.spawn("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(S3_PORT)])
     wait_for(lambda: port_open(S3_PORT), "moto S3 server", 30)
     import boto3
 
@@ -328,6 +329,11 @@ def start_moto(fleet: Fleet) -> bool:
 
 def has_module(name: str) -> bool:
     return (ROOT / "community" / f"{name}.py").exists() or (ROOT / "community" / name).is_dir()
+
+
+def router_on_storage() -> bool:
+    """Whether the router's model versions go through community/storage.py (else a folder on disk)."""
+    return "storage" in (ROOT / "community" / "feedback" / "router_versions.py").read_text(encoding="utf-8")
 
 
 def app_env(fleet: Fleet, s3: bool) -> dict:
@@ -345,8 +351,9 @@ def app_env(fleet: Fleet, s3: bool) -> dict:
         shared = fleet.dir / "shared-storage"
         shared.mkdir(exist_ok=True)
         env.update(STORAGE_BACKEND="filesystem", STORAGE_DIR=str(shared))
-    if not has_module("storage"):  # before object storage: model files in a folder both hosts see
-        env.update(ROUTER_MODELS_DIR=str(fleet.dir / "shared-storage" / "models"))
+    if not router_on_storage():  # router model files still on disk: a folder both hosts see
+        (fleet.dir / "shared-models").mkdir(exist_ok=True)
+        env.update(ROUTER_MODELS_DIR=str(fleet.dir / "shared-models"))
     return env
 
 
@@ -407,6 +414,27 @@ with app.app_context():
     print(json.dumps({"campaign": campaign.id, "proposals": [p.id for p in proposals], "owners": owners,
                       "shopper": shopper.email, "store": store.id, "throttled": target.email}))
 '''
+
+
+ENQUEUE = r'''
+import sys
+from community import create_app, jobs
+app = create_app()
+with app.app_context():
+    print(jobs.enqueue("tests.job_targets:record", sys.argv[1]))
+'''
+
+
+def enqueue_marker(env: dict, tag: str) -> str:
+    """Queue a job that leaves one audit row tagged ``tag`` (tests/job_targets.py) through the app's own API."""
+    out = subprocess.run([sys.executable, "-c", ENQUEUE, tag], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
+                         capture_output=True, text=True, timeout=120)
+    return out.stdout.strip() or out.stderr.strip().splitlines()[-1]
+
+
+def marker_ran(tag: str) -> bool:
+    return query("SELECT count(*) FROM audit_entries WHERE action = 'test.job' AND after::text LIKE %s",
+                 f"%{tag}%")[0][0] > 0
 
 
 def seed(env: dict, owners: int) -> dict:
@@ -571,6 +599,10 @@ def check_login_throttle(data: dict) -> None:
 
 
 def check_photo_across_hosts(data: dict) -> None:
+    if "storage" not in (ROOT / "community" / "shopper" / "photos.py").read_text(encoding="utf-8"):
+        figure("photo uploaded via host A, served by host B", "not available (shopper photos are on each "
+               "host's disk in this checkout, not on shared storage)")
+        return
     a = Client(HOST_PORTS[0], "127.0.6.6")
     if a.login(data["shopper"]) != 302:
         figure("photo uploaded via host A, served by host B", "not available (shopper login failed)")
@@ -614,9 +646,12 @@ def check_cache_freshness(data: dict) -> None:
             seen = time.monotonic() - changed_at
             break
         time.sleep(0.05)
-    cached = "page caches on Redis present" if has_module("cache") else "no page cache in this checkout"
-    figure("cached page changed on A, fresh on B after",
-           (f"{seen:.2f} s" if seen is not None else "NOT within 5 s") + f" (vote {status}; {cached})")
+    fresh = f"{seen:.2f} s" if seen is not None else "NOT within 5 s"
+    if has_module("cache"):
+        figure("cached page changed on A, fresh on B after", f"{fresh} (vote {status})")
+    else:
+        figure("cached page changed on A, fresh on B after", f"not available (no page cache in this checkout; "
+               f"uncached, B showed the change after {fresh})")
 
 
 def check_scheduler_once() -> None:
@@ -694,7 +729,9 @@ def run(fleet: Fleet, args) -> int:
     for port in HOST_PORTS:
         wait_ready(port, f"app host on {port}")
     say(f"up in {time.monotonic() - t0:.0f} s: PostgreSQL :{PG_PORT}, Redis :{REDIS_PORT}, "
-        f"{f'moto S3 :{S3_PORT}' if s3 else 'shared folder storage'}, hosts :{HOST_PORTS[0]} :{HOST_PORTS[1]}, "
+        f"{f'moto S3 :{S3_PORT}' if s3 else 'shared folder storage'}"
+        f"{'' if router_on_storage() else ' (router models in a shared folder: not on storage yet)'}, "
+        f"hosts :{HOST_PORTS[0]} :{HOST_PORTS[1]}, "
         f"nginx :{NGINX_PORT}, {'worker + 2 schedulers' if jobs else 'no jobs module: worker/scheduler not available'}")
 
     load = Load(data)
@@ -716,13 +753,31 @@ def run(fleet: Fleet, args) -> int:
         time.sleep(3)
         start_redis(fleet)
 
+    tag = f"fleet-redis-{secrets.token_hex(4)}"
+    if jobs:  # a job waiting in the queue when Redis dies: the worker is paused so it cannot take it first
+        fleet.procs["worker"].send_signal(signal.SIGSTOP)
+        enqueue_marker(host_env(env, fleet, "A", 0), tag)
     counts = load.phase(batches[1], 10, kill_redis, at=0.3)
     figure("answers during the phase", summary(counts))
     figure("rate limits while Redis is down", "fail open to per-worker memory counting (see README)")
-    survivors = [n for n in ("worker", "scheduler-1", "scheduler-2") if n in fleet.procs and not fleet.alive(n)]
-    figure("job processes that died with Redis", ", ".join(survivors) if survivors else "none")
-    for name in survivors:  # as systemd's Restart=on-failure would
+    if jobs:
+        fleet.procs["worker"].send_signal(signal.SIGCONT)
+        time.sleep(2)
+    dead = [n for n in ("worker", "scheduler-1", "scheduler-2") if n in fleet.procs and not fleet.alive(n)]
+    figure("job processes that exited when Redis died", ", ".join(dead) + " (restarted, as systemd would)"
+           if dead else "none")
+    for name in dead:  # as systemd's Restart=on-failure would
         fleet.spawn(name, [str(VENV_BIN / "flask"), "jobs", name.split("-")[0]], host_env(env, fleet, "A", 0))
+    if jobs:
+        back = time.monotonic()
+        try:
+            wait_for(lambda: marker_ran(tag), "the queued job", 60, every=0.5)
+            figure("job queued before Redis died, run after it returned",
+                   f"yes, {time.monotonic() - back + 2:.1f} s after the worker resumed")
+        except RuntimeError:
+            figure("job queued before Redis died, run after it returned", "NO (not within 60 s)")
+    else:
+        figure("job queued before Redis died, run after it returned", "not available (no community/jobs.py)")
 
     say("\n== load; PostgreSQL stopped for 5 s")
     outage = {}

@@ -6,8 +6,6 @@ timeout), so a load balancer polling /readyz gets an answer even while a depende
 from __future__ import annotations
 
 import os
-import tempfile
-import uuid
 
 from flask import current_app
 from sqlalchemy import text
@@ -56,21 +54,11 @@ def check_redis() -> str:
 
 
 def check_storage() -> str:
-    """Object storage when the storage module offers a check, else the photo folder is writable."""
+    """The storage backend answers (S3: the bucket can be listed; filesystem: the folder is writable)."""
     try:
-        try:
-            from community import storage  # object storage (S3 or filesystem), when present
-        except ImportError:
-            storage = None
-        if storage is not None and hasattr(storage, "check"):
-            storage.check()
-            return "ok"
-        from community.shopper.photos import photo_dir
+        from community import storage
 
-        folder = photo_dir()
-        os.makedirs(folder, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=f".ready-{uuid.uuid4().hex}"):
-            pass
+        storage.backend().check()
         return "ok"
     except Exception as err:
         return _reason(err)

@@ -161,3 +161,23 @@ def test_metrics_add_up_every_gunicorn_worker(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_periodic_job_runs_failures_and_lag_behind_their_tick(app, monkeypatch):
+    from community import jobs
+
+    record = jobs.Periodic("test-metrics", "tests.job_targets:record", "* * * * *", 60, "test")
+    failing = jobs.Periodic("test-metrics-fail", "tests.job_targets:fail", "* * * * *", 60, "test")
+    for entry in (record, failing):
+        monkeypatch.setitem(jobs.BY_NAME, entry.name, entry)
+    runs, lag = _value("cocreate_job_runs_total", job="test-metrics"), \
+        _value("cocreate_job_lag_seconds_count", job="test-metrics")
+    tick = datetime.now(UTC).replace(second=0, microsecond=0)
+    jobs.run_periodic("test-metrics", now=tick + timedelta(seconds=5))
+    jobs.run_periodic("test-metrics", now=tick + timedelta(seconds=9))  # the same tick: claimed, not run again
+    assert _value("cocreate_job_runs_total", job="test-metrics") == runs + 1
+    assert _value("cocreate_job_lag_seconds_count", job="test-metrics") == lag + 1
+    failures = _value("cocreate_job_failures_total", job="test-metrics-fail")
+    with pytest.raises(RuntimeError):
+        jobs.run_periodic("test-metrics-fail")
+    assert _value("cocreate_job_failures_total", job="test-metrics-fail") == failures + 1

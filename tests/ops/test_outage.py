@@ -179,3 +179,13 @@ def test_a_connection_that_dies_under_the_closing_rollback_does_not_turn_the_ans
         return {"ok": True}
 
     assert app.test_client().get("/_dies_after_answer").status_code == 200
+
+
+def test_readyz_checks_the_real_redis_and_object_storage(make_app, redis_config, s3_config):
+    ready = make_app(**redis_config, **s3_config).test_client().get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json["checks"]["redis"] == "ok" and ready.json["checks"]["storage"] == "ok"
+    missing = make_app(**redis_config, **{**s3_config, "STORAGE_S3_BUCKET": "no-such-bucket"})
+    ready = missing.test_client().get("/readyz")
+    assert ready.status_code == 503 and ready.json["failing"] == ["storage"]
+    assert "no-such-bucket" in ready.json["checks"]["storage"]
