@@ -65,7 +65,9 @@ class VehicleForm(FlaskForm):
     model_year = IntegerField(_l("Model year"),
                               validators=[DataRequired(), NumberRange(MODEL_YEARS[0], MODEL_YEARS[-1])])
     hardware = MultiCheckboxField(_l("Hardware"), choices=options(HARDWARE), validators=[Optional()])
-    vin = StringField(_l("VIN"), validators=[DataRequired(), Length(min=17, max=25)],
+    # Up to 25 typed characters: the spaces people type between groups are dropped before the 17 are checked.
+    vin = StringField(_l("VIN"), validators=[DataRequired(),
+                                             Length(min=17, max=25, message=_l("A VIN has exactly 17 characters."))],
                       description=_l("17 characters, on the windscreen and your registration certificate."))
     submit = SubmitField(_l("Add vehicle"))
 

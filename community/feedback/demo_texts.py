@@ -131,15 +131,15 @@ EN = {
 
 CITIES_ZH = ["北京", "上海", "杭州", "深圳", "成都", "宁波", "武汉", "西安", "丽江", "广州"]
 CITIES_EN = ["Beijing", "Shanghai", "Hangzhou", "Shenzhen", "Chengdu", "Ningbo", "Wuhan"]
-REPLIES_ZH = ["您好，感谢反馈，我们已收到并安排专人跟进，会尽快给您答复。",
-              "您好，非常抱歉给您带来不便，我们已联系相关门店核实情况。",
-              "您好，问题已记录，工程师正在分析，有进展会第一时间通知您。"]
+REPLIES_ZH = ["你好，感谢反馈，我们已收到并安排专人跟进，会尽快给你答复。",
+              "你好，非常抱歉给你带来不便，我们已联系相关门店核实情况。",
+              "你好，问题已记录，工程师正在分析，有进展会第一时间通知你。"]
 REPLIES_EN = ["Thank you for telling us. A specialist is on it and will get back to you shortly.",
               "Sorry for the trouble. We have contacted the store to check what happened.",
               "Noted. Our engineers are looking into it; we will update you here."]
-RESOLUTIONS_ZH = ["已与门店核实并处理完毕，相关费用已退回，感谢您的耐心。",
+RESOLUTIONS_ZH = ["已与门店核实并处理完毕，相关费用已退回，感谢你的耐心。",
                   "问题已修复，后续如有反复请随时联系我们。",
-                  "已为您安排补偿方案，详情已短信发送。"]
+                  "已为你安排补偿方案，详情已短信发送。"]
 RESOLUTIONS_EN = ["Checked with the store and settled; the fee has been refunded.",
                   "Fixed. Tell us if it happens again.",
                   "We have arranged compensation; details were sent by text message."]

@@ -140,7 +140,7 @@ def test_main_journey(browser, live_server, screenshots, watch, lang, width):
     w.go("/feedback/queue")
     w.sees(FEEDBACK[lang][:20])
     w.go(feedback_path)
-    reply = w.t("您好，我们已联系该站点排查，今天内回电。",
+    reply = w.t("你好，我们已联系该站点排查，今天内回电。",
                 "We have asked the station to check it and will call you today.")
     page.fill("#rp-body", reply)
     w.submit("#rp-submit")

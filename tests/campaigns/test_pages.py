@@ -19,7 +19,7 @@ def test_owner_sees_each_vehicle_with_its_reason_and_pledges(client, auth, app):
     page = client.get(f"/campaigns/{c.id}?lang=en").get_data(as_text=True)
     assert "1 of 4 pledges" in page and "Cancel pledge" in page and 'aria-valuenow="1"' in page
     mine = client.get("/campaigns/mine?lang=en").get_data(as_text=True)
-    assert owner.vehicles[0].masked_vin in mine and "Active" in mine
+    assert owner.vehicles[0].masked_vin in mine and "Pledge in force" in mine
 
 
 def test_cancel_from_my_pledges_then_pledge_again(client, auth, app):
