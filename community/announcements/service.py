@@ -105,7 +105,7 @@ def list_page(after: list | None = None, limit: int = PER_PAGE) -> tuple[list[An
             at, last_id = datetime.fromisoformat(after[0]), int(after[1])
         except (TypeError, ValueError):
             at = None
-        if at is not None:
+        if at is not None and at.tzinfo is not None:  # a forged naive instant means page one, not a 500
             q = q.filter(or_(Announcement.published_at < at,
                              (Announcement.published_at == at) & (Announcement.id < last_id)))
     rows = q.order_by(Announcement.published_at.desc(), Announcement.id.desc()).limit(limit + 1).all()

@@ -50,18 +50,25 @@ def rate_key() -> str:
 
 def init_api(app) -> None:
     from community.api import (
+        announcements,
         campaigns,
         council,
+        entitlements,
         feedback,
         me,
         moderation,
         notifications,
         proposals,
         public,
+        roadmap,
+        scorecards,
         timeline,
         tokens_views,
     )
     from community.extensions import csrf, limiter
+
+    # The web's remaining public pages and the owner's own things, read with the same service functions.
+    READ_PARITY = (roadmap, announcements, entitlements, scorecards)  # noqa: N806
 
     app.config.setdefault("API_RATE_LIMIT", "300 per minute")
 
@@ -83,7 +90,8 @@ def init_api(app) -> None:
     # (tests make many; twice would count every request twice).
     global _limits_attached
     api_limit = limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api", key_func=rate_key)
-    for module in (proposals, timeline, me, notifications, feedback, public, moderation, campaigns, council):
+    for module in (proposals, timeline, me, notifications, feedback, public, moderation, campaigns, council,
+                   *READ_PARITY):
         csrf.exempt(module.blp)
         if not _limits_attached:
             api_limit(module.blp)

@@ -3,6 +3,7 @@ from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
 from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS
+from community.api.fields import LocalDateTime
 from community.proposals.models import CATEGORIES, STATUS_LABELS
 from community.proposals.service import MAX_BODY, MAX_COMMENT, MAX_TITLE, has_voted
 from community.timeline.models import KINDS
@@ -80,11 +81,13 @@ class MilestoneSchema(Schema):
     id = fields.Integer(required=True)
     proposal_id = fields.Integer(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(list(KINDS)))
-    occurred_at = fields.AwareDateTime(required=True)
-    recorded_at = fields.AwareDateTime(required=True)
+    kind_label = fields.String(required=True, metadata={"description": "In the caller's language."})
+    occurred_at = LocalDateTime(required=True, metadata={"description": "In the caller's zone."})
+    recorded_at = LocalDateTime(required=True)
     backdate_reason = fields.String(allow_none=True)
     text_zh = fields.String(allow_none=True)
     text_en = fields.String(allow_none=True)
+    text = fields.String(required=True, metadata={"description": "In the caller's language, else the other one."})
     progress_percent = fields.Integer(allow_none=True)
     status_from = fields.String(allow_none=True)
     status_to = fields.String(allow_none=True)
@@ -92,11 +95,6 @@ class MilestoneSchema(Schema):
 
 class TimelineArgs(CursorArgs):
     kind = fields.String(load_default=None, validate=validate.OneOf(list(KINDS)))
-
-
-class MilestonePageSchema(Schema):
-    items = fields.List(fields.Nested(MilestoneSchema), required=True)
-    next_cursor = fields.String(allow_none=True, required=True)
 
 
 class VehicleSchema(Schema):

@@ -104,6 +104,8 @@ def feed_page(kind: str | None, cursor: str | None, limit: int = 30) -> tuple[li
             before = (datetime.fromisoformat(values[0]), int(values[1]))
     except (TypeError, ValueError):
         before = None
+    if before and before[0].tzinfo is None:  # a forged naive instant means page one, not a 500
+        before = None
     items = feed(kind, before, limit + 1)
     if len(items) <= limit:
         return items, None
