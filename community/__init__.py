@@ -116,10 +116,16 @@ def register_blueprints(app: Flask) -> None:
     from community.shopper import bp as shopper
     from community.shopper import stores_cli
     from community.timeline import bp as timeline
+    from community.webhooks import bp as webhooks
+    from community.webhooks.cli import webhooks_cli
 
     for bp in (accounts, proposals, votes_cli, timeline, council, moderation, audit, pledge, feedback, sla_cli,
-               routing_cli, notifications, campaigns, shopper, stores_cli, roadmap, announcements, entitlements):
+               routing_cli, notifications, campaigns, shopper, stores_cli, roadmap, announcements, entitlements,
+               webhooks, webhooks_cli):
         app.register_blueprint(bp)
+    from community.webhooks.service import init_app as init_webhooks
+
+    init_webhooks(app)
 
     from community.api import init_api
 

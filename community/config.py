@@ -41,6 +41,8 @@ Environment variables (production reads these):
   STORAGE_S3_REGION         default AWS_DEFAULT_REGION, else us-east-1
   STORAGE_S3_PREFIX         key prefix inside the bucket (several deployments share one bucket); default none
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN   read by boto3 itself (or an instance role)
+  WEBHOOK_ALLOW_PRIVATE     1: webhook URLs may point at loopback/private addresses (tests, a lab; never in
+                            production, where it is ignored)
 """
 from __future__ import annotations
 
@@ -186,7 +188,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     for key in ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "DB_RETRY_AFTER_SECONDS", "DB_CONNECT_TIMEOUT"):
         if os.environ.get(key):
             cfg[key] = int(os.environ[key])
-    for key in ("MAIL_USE_TLS", "MAIL_USE_SSL", "JOBS_EMBEDDED_SCHEDULER", "RATELIMIT_ENABLED"):
+    for key in ("MAIL_USE_TLS", "MAIL_USE_SSL", "JOBS_EMBEDDED_SCHEDULER", "RATELIMIT_ENABLED",
+                "WEBHOOK_ALLOW_PRIVATE"):
         if os.environ.get(key):
             cfg[key] = os.environ[key].lower() in ("1", "true", "yes")
     if os.environ.get("DATABASE_URL"):
@@ -227,5 +230,6 @@ def load_config(app, overrides: dict | None = None) -> None:
             raise RuntimeError("STORAGE_BACKEND=s3 (with STORAGE_S3_BUCKET), or STORAGE_DIR naming a folder every "
                                "host shares, must be set when COCREATE_ENV=production")
         cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = True
+        cfg["WEBHOOK_ALLOW_PRIVATE"] = False  # a webhook must never be a way into our own network
     elif not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _dev_secret(app.instance_path)

@@ -39,7 +39,8 @@ from community.extensions import db
 # Pages default to English in tests so assertions read like the source strings; the zh default (the
 # production setting) and the zh catalogue are checked in tests/test_i18n.py.
 BASE = {"COCREATE_ENV": "testing", "TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
-        "SECRET_KEY": "test-secret", "SERVER_NAME": "localhost", "BABEL_DEFAULT_LOCALE": "en"}
+        "SECRET_KEY": "test-secret", "SERVER_NAME": "localhost", "BABEL_DEFAULT_LOCALE": "en",
+        "WEBHOOK_ALLOW_PRIVATE": True}  # webhook tests receive on loopback
 # Rate limits are counted in the real Redis, shared with other test runs and CI: every key of this session
 # carries its own prefix, so resetting the limiter between tests deletes only this session's counters.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -167,6 +167,25 @@ ROWS: list[Row] = [
         why="the holder and moderators, as on the web"),
     Row("api_scorecards.scorecards", "GET", "/api/v1/scorecards", PUBLIC),
     Row("api_scorecards.store_scorecard", "GET", "/api/v1/scorecards/stores/{store}", PUBLIC),
+    # ---- webhooks (admins) ----
+    Row("webhooks.index", "GET", "/admin/webhooks", ADMINS),
+    Row("webhooks.index", "POST", "/admin/webhooks", ADMINS, why="empty form: 422"),
+    Row("webhooks.endpoint", "GET", "/admin/webhooks/{webhook}", ADMINS),
+    Row("webhooks.endpoint", "POST", "/admin/webhooks/{webhook}", ADMINS, why="empty form: 422"),
+    Row("webhooks.redeliver", "POST", "/admin/webhooks/{webhook}/deliveries/{delivery}/redeliver",
+        who(LOGIN, 403, 403, 403, 403, MOVED)),
+    Row("webhooks.delete", "POST", "/admin/webhooks/{webhook}/delete", who(LOGIN, 403, 403, 403, 403, MOVED),
+        last=True),
+    Row("api_webhooks.list_endpoints", "GET", "/api/v1/webhooks/endpoints", ADMINS),
+    Row("api_webhooks.create_endpoint", "POST", "/api/v1/webhooks/endpoints", ADMINS,
+        data={"url": "ftp://example.com/", "event_types": ["proposal.created"]}, why="not http(s): 422"),
+    Row("api_webhooks.get_endpoint", "GET", "/api/v1/webhooks/endpoints/{webhook}", ADMINS),
+    Row("api_webhooks.update_endpoint", "PUT", "/api/v1/webhooks/endpoints/{webhook}", ADMINS,
+        data={"url": "ftp://example.com/", "event_types": ["proposal.created"]}, why="not http(s): 422"),
+    Row("api_webhooks.delete_endpoint", "DELETE", "/api/v1/webhooks/endpoints/{webhook_spare}", ADMINS, last=True),
+    Row("api_webhooks.deliveries", "GET", "/api/v1/webhooks/endpoints/{webhook}/deliveries", ADMINS),
+    Row("api_webhooks.redeliver", "POST", "/api/v1/webhooks/endpoints/{webhook}/deliveries/{delivery}/redeliver",
+        ADMINS),
     Row("api_feedback.submit", "POST", "/api/v1/feedback", MEMBERS, why="the API needs a token; empty body: 422"),
     Row("api_feedback.mine", "GET", "/api/v1/feedback/mine", MEMBERS),
     Row("api_feedback.detail", "GET", "/api/v1/feedback/{feedback}", who(LOGIN, 404, OK, 404, OK, OK, agent=OK)),
@@ -372,7 +391,7 @@ def world(app):
            "session": draft.id, "item": item.id, "published": published.id, "term": term.id, "token": token.id,
            "feedback": feedback.id, "team": f.teams()["app_connectivity"].id, "agent": people["agent"].id,
            "pledge_item": f.pledge_item("app_connectivity").id, **_campaign_world(mod), **_shopper_world(),
-           **_roadmap_world(mod, people["admin"], people["owner"], proposal)}
+           **_roadmap_world(mod, people["admin"], people["owner"], proposal), **_webhook_world(people["admin"])}
     return people, ids, secrets
 
 
@@ -402,6 +421,18 @@ def _shopper_world() -> dict:
     draft_photo = shopper.add_photo(draft, author, "b.png", io.BytesIO(sf.image_bytes("PNG")))
     return {"store": store.id, "report": report.id, "photo": photo.id, "report_draft": draft.id,
             "photo_draft": draft_photo.id}
+
+
+def _webhook_world(admin) -> dict:
+    """Two webhook endpoints (one for each delete row) and a pending delivery; nothing listens on port 9."""
+    from community.webhooks import service as webhooks
+    from community.webhooks.models import WebhookDelivery
+
+    endpoint = webhooks.create_endpoint(admin, "http://127.0.0.1:9/hook", ["proposal.created"])
+    spare = webhooks.create_endpoint(admin, "http://127.0.0.1:9/spare", ["vehicle.verified"])
+    f.proposal(title="Announced to the webhook")
+    delivery = WebhookDelivery.query.filter_by(endpoint_id=endpoint.id).one()
+    return {"webhook": endpoint.id, "webhook_spare": spare.id, "delivery": delivery.id}
 
 
 def _roadmap_world(mod, admin, owner, proposal) -> dict:

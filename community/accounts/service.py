@@ -7,6 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from community import events
 from community.accounts.models import User, UserRole, Vehicle
 from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS, normalise_vin, vin_hash, vin_problem
 from community.audit import service as audit
@@ -178,6 +179,7 @@ def review_vehicle(vehicle: Vehicle, actor: User, approve: bool, reason: str = "
 
             db.session.flush()
             carry_to(vehicle.owner, vehicle, actor)
+            events.emit("vehicle.verified", vehicle)
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()

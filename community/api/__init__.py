@@ -64,6 +64,7 @@ def init_api(app) -> None:
         scorecards,
         timeline,
         tokens_views,
+        webhooks,
     )
     from community.extensions import csrf, limiter
 
@@ -91,7 +92,7 @@ def init_api(app) -> None:
     global _limits_attached
     api_limit = limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api", key_func=rate_key)
     for module in (proposals, timeline, me, notifications, feedback, public, moderation, campaigns, council,
-                   *READ_PARITY):
+                   *READ_PARITY, webhooks):
         csrf.exempt(module.blp)
         if not _limits_attached:
             api_limit(module.blp)

@@ -1,11 +1,26 @@
 """Fields shared by the read-parity endpoints: instants in the caller's zone, decimals as exact strings."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from zoneinfo import ZoneInfo
 
 from marshmallow import fields
 
 from community.timezones import viewer_timezone
+
+_fixed_zone: ContextVar[str | None] = ContextVar("api_fixed_zone", default=None)
+
+
+@contextmanager
+def instants_in(zone: str) -> Iterator[None]:
+    """Write every LocalDateTime in ``zone`` inside the block, whoever is logged in (webhook bodies: UTC)."""
+    token = _fixed_zone.set(zone)
+    try:
+        yield
+    finally:
+        _fixed_zone.reset(token)
 
 
 class LocalDateTime(fields.AwareDateTime):
@@ -15,7 +30,8 @@ class LocalDateTime(fields.AwareDateTime):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return super()._serialize(value.astimezone(ZoneInfo(viewer_timezone())), attr, obj, **kwargs)
+        zone = _fixed_zone.get() or viewer_timezone()
+        return super()._serialize(value.astimezone(ZoneInfo(zone)), attr, obj, **kwargs)
 
 
 class DecimalString(fields.Field):

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
-from community import metrics
+from community import events, metrics
 from community.campaigns.eligibility import ineligibility_reasons
 from community.campaigns.models import Campaign, Pledge
 from community.campaigns.service import can_pledge, open_clause, refused
@@ -70,6 +70,8 @@ def pledge(user, campaign: Campaign, vehicle_id: int, now: datetime | None = Non
                  model=vehicle.model, model_year=vehicle.model_year, masked_vin=vehicle.masked_vin, created_at=now)
     db.session.add(row)
     try:
+        db.session.flush()
+        events.emit("pledge.created", row)
         db.session.commit()
     except IntegrityError as exc:  # the partial unique index: a double submit or a racing tab
         db.session.rollback()
@@ -107,9 +109,11 @@ def cancel_pledge(user, pledge_id: int, now: datetime | None = None) -> Pledge:
                                  .values(pledge_count=Campaign.pledge_count - 1)).rowcount
     if lowered != 1:
         _fail(Gone(_("This campaign has closed. Pledges can no longer be cancelled.")))
+    db.session.refresh(found)
+    db.session.refresh(campaign)
+    events.emit("pledge.cancelled", found)
     db.session.commit()
     metrics.record_pledge("cancelled")
-    db.session.refresh(found)
     return found
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
+from community import events
 from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS
 from community.audit import service as audit
 from community.campaigns.models import Campaign
@@ -296,6 +297,7 @@ def cancel_campaign(campaign: Campaign, actor, reason: str, now: datetime | None
             add_milestone(campaign.proposal, "campaign_closed", actor=actor, occurred_at=now,
                           text_zh=f"众筹「{campaign.title_zh or campaign.title_en}」已取消：{reason}",
                           text_en=f"Crowdfunding \"{campaign.title_en or campaign.title_zh}\" cancelled: {reason}")
+            events.emit("campaign.closed", campaign)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -349,6 +351,7 @@ def sync_milestones(campaign: Campaign, now: datetime | None = None) -> list[str
                           text_en=(f"Crowdfunding opened: {campaign.title_en or campaign.title_zh}. "
                                    f"{opens} to {closes} (Asia/Shanghai), "
                                    f"CNY {price} per vehicle, target {campaign.target} pledges."))
+            events.emit("campaign.opened", campaign)
             written.append("campaign_opened")
         if due_close and _claim(Campaign.closed_noted_at, now, Campaign.id == campaign.id,
                                 Campaign.closes_at < _second(now)):
@@ -361,6 +364,7 @@ def sync_milestones(campaign: Campaign, now: datetime | None = None) -> list[str
                                    f"{'已达成目标，项目启动' if reached else '未达到目标'}。"),
                           text_en=(f"Crowdfunding closed with {n} pledges against a target of {target}: "
                                    f"{'target reached, the upgrade goes ahead' if reached else 'target not reached'}."))
+            events.emit("campaign.closed", campaign)
             written.append("campaign_closed")
         db.session.commit()
     except Exception:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, update
 
-from community import metrics
+from community import events, metrics
 from community.audit import service as audit
 from community.dbtypes import utcnow
 from community.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -136,6 +136,10 @@ def submit(author, text: str, channel: str, vehicle_id: int | None = None, conta
                         assigned_at=now if team else None, first_response_due_at=first_due,
                         resolution_due_at=resolution_due, next_due_at=first_due, updated_at=now)
     db.session.add(item)
+    db.session.flush()
+    events.emit("feedback.created", item)
+    if team:
+        events.emit("feedback.routed", item)
     db.session.commit()
     metrics.record_feedback(routed=team is not None)
     return item
@@ -263,6 +267,9 @@ def _set_team(item: FeedbackItem, team: Team, actor, kind: str, now: datetime) -
                                      model_team=item.model_team, model_version=item.model_version,
                                      actor_id=actor.id, created_at=now))
     audit.record(actor, f"feedback.{kind}", "feedback", item.id, {"team": from_team}, {"team": team.slug})
+    db.session.flush()
+    db.session.refresh(item)  # the UPDATE went around the session: the event shows the new team
+    events.emit("feedback.routed", item)
     db.session.commit()
 
 
@@ -321,6 +328,9 @@ def reply(item: FeedbackItem, actor, body: str, now: datetime | None = None) -> 
     if item.author_id is not None:
         notifications.notify_user(item.author_id, "feedback_reply", body[:200], body[:200],
                                   item_link(item.id))
+    db.session.flush()
+    db.session.refresh(item)
+    events.emit("feedback.answered", item)
     db.session.commit()
     return answer
 

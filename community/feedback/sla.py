@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from community import metrics
+from community import events, metrics
 from community.audit import service as audit
 from community.dbtypes import utcnow
 from community.extensions import db
@@ -74,6 +74,7 @@ def sweep(now: datetime | None = None) -> SweepResult:
                              {"kind": kind, "team_id": team_id, "due_at": due.isoformat()},
                              note="notify:moderators")
                 _tell_author(item_id, kind)
+                events.emit("feedback.sla_breached", db.session.get(FeedbackItem, item_id))
         db.session.commit()
     except Exception:
         db.session.rollback()

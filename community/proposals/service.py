@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
+from community import events
 from community.accounts.models import shown_user
 from community.audit import service as audit
 from community.dbtypes import utcnow
@@ -201,6 +202,7 @@ def create_proposal(author, title: str, body: str, category: str, created_at: da
     db.session.flush()
     index_terms(proposal)
     notifications.follow(author, proposal.id)
+    events.emit("proposal.created", proposal)
     db.session.commit()
     return proposal
 
@@ -309,6 +311,7 @@ def change_status(proposal: Proposal, new_status: str, actor, note_zh: str | Non
         if changed != 1:
             raise Conflict(_("The status was changed by someone else meanwhile; reload and try again."))
         db.session.refresh(proposal)
+        events.emit("proposal.status_changed", proposal)
         add_milestone(proposal, "status_change", actor=actor, text_zh=note_zh, text_en=note_en,
                       occurred_at=occurred_at, backdate_reason=backdate_reason, status_from=old,
                       status_to=new_status)

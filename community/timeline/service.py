@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_
 from sqlalchemy.orm import lazyload
 
+from community import events
 from community.accounts.models import shown_user
 from community.audit import service as audit
 from community.dbtypes import utcnow
@@ -60,6 +61,7 @@ def add_milestone(proposal, kind: str, *, actor=None, text_zh: str | None = None
     proposal.updated_at = now
     db.session.flush()
     notifications.on_milestone(milestone, actor)
+    events.emit("proposal.milestone_added", milestone)
     audit.record(actor, f"milestone.{kind}", "proposal", proposal.id, None,
                  {"milestone_id": milestone.id, "occurred_at": occurred_at.isoformat()}, backdate_reason)
     return milestone
