@@ -123,7 +123,7 @@ def register_blueprints(app: Flask) -> None:
                routing_cli, notifications, campaigns, shopper, stores_cli, roadmap, announcements, entitlements,
                webhooks, webhooks_cli):
         app.register_blueprint(bp)
-    from community.webhooks.service import init_app as init_webhooks
+    from community.webhooks.delivery import init_app as init_webhooks
 
     init_webhooks(app)
 

@@ -27,16 +27,17 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
+from community import events
 from community.accounts.models import User, UserRole
 from community.audit import service as audit
 from community.dbtypes import utcnow
 from community.extensions import db
 from community.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from community.webhooks.service import UnsafeURL, check_url, is_hidden
+from community.webhooks.service import UnsafeURL, check_url, is_hidden, on_event
 
 log = logging.getLogger(__name__)
 
@@ -201,3 +202,19 @@ def counts(endpoint_ids: list[int]) -> dict[int, dict[str, int]]:
         out[endpoint_id][status] = n
     return out
 
+
+
+def init_app(app) -> None:
+    """Settings, the domain-event listener, and sending what a request queued once the request is done."""
+    app.config.setdefault("WEBHOOK_ALLOW_PRIVATE", False)
+    app.config.setdefault("WEBHOOK_TIMEOUT", 10)  # seconds per attempt
+    app.config.setdefault("WEBHOOK_RETRY_BASE", 30)  # seconds before the first retry; doubles each time
+    app.config.setdefault("WEBHOOK_RETRY_HOURS", 24)  # then the delivery fails; so long failing disables
+    app.config.setdefault("WEBHOOK_REPLAY_WINDOW", 300)  # seconds; documented for receivers
+    app.config.setdefault("WEBHOOK_INLINE", True)  # send after the request (the embedded default)
+    events.subscribe(app, on_event)
+
+    @app.teardown_request
+    def _send_pending(exc):
+        if exc is None and g.pop("webhooks_pending", False) and app.config["WEBHOOK_INLINE"]:
+            run_due()

@@ -182,14 +182,14 @@ def get_delivery(actor, endpoint: WebhookEndpoint, delivery_id: int) -> WebhookD
 def redeliver(actor, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery again (after a fix on the receiver's side): back to pending, due now, with a fresh
     24 h of retries. The same event id goes out, so receivers that already have it drop it. Audited;
-    commits. Sending is the job's (community.webhooks.delivery)."""
+    commits. Sent after the request, or by the next ``run_due`` (community.webhooks.delivery)."""
     _require_admin(actor)
     now = utcnow()
     delivery.status, delivery.next_attempt_at, delivery.locked_until, delivery.created_at = "pending", now, None, now
     audit.record(actor, "webhook.redeliver", "webhook_delivery", delivery.id, None,
                  {"endpoint_id": delivery.endpoint_id, "event": delivery.event.uid})
     db.session.commit()
-    kick()
+    _send_after_request()
     return delivery
 
 
@@ -258,33 +258,10 @@ def on_event(event_type: str, obj) -> None:
     for endpoint in subscribed:
         db.session.add(WebhookDelivery(endpoint_id=endpoint.id, event_id=event.id, resource_key=key,
                                        status="pending", next_attempt_at=now, created_at=now))
+    _send_after_request()
+
+
+def _send_after_request() -> None:
+    """Inside a request, have what is due sent once the request is done (community.webhooks.delivery)."""
     if has_request_context():
         g.webhooks_pending = True
-
-
-def kick() -> None:
-    """Have the deliveries now due sent: after this request when serving one, else at once."""
-    from community.webhooks import delivery
-
-    if has_request_context():
-        g.webhooks_pending = True
-    else:
-        delivery.run_due()
-
-
-def init_app(app) -> None:
-    """Listen to domain events and send what a request queued once the request is done."""
-    from community.webhooks import delivery
-
-    app.config.setdefault("WEBHOOK_ALLOW_PRIVATE", False)
-    app.config.setdefault("WEBHOOK_TIMEOUT", 10)  # seconds per attempt
-    app.config.setdefault("WEBHOOK_RETRY_BASE", 30)  # seconds before the first retry; doubles each time
-    app.config.setdefault("WEBHOOK_RETRY_HOURS", 24)  # then the delivery fails; so long failing disables
-    app.config.setdefault("WEBHOOK_REPLAY_WINDOW", 300)  # seconds; documented for receivers
-    app.config.setdefault("WEBHOOK_INLINE", True)  # send after the request when no job queue is configured
-    events.subscribe(app, on_event)
-
-    @app.teardown_request
-    def _send_pending(exc):
-        if exc is None and g.pop("webhooks_pending", False) and app.config["WEBHOOK_INLINE"]:
-            delivery.run_due()

@@ -203,7 +203,8 @@ def test_a_url_turned_private_is_refused_at_send_time_and_production_never_allow
         [d] = _deliveries(endpoint)
         assert receiver.requests == [] and d.status == "pending" and "refused" in d.last_error
     prod = SimpleNamespace(config=Config("/nonexistent"), instance_path="/nonexistent")
-    load_config(prod, {"COCREATE_ENV": "production", "SECRET_KEY": "x", "DATABASE_URL": "postgresql://h/db",
+    load_config(prod, {"COCREATE_ENV": "production", "SECRET_KEY": "9f" * 32, "DATABASE_URL": "postgresql://h/db",
+                       "REDIS_URL": "redis://127.0.0.1:6379/0", "PUBLIC_BASE_URL": "https://cocreate.example.com",
                        "WEBHOOK_ALLOW_PRIVATE": True})
     assert prod.config["WEBHOOK_ALLOW_PRIVATE"] is False
 
