@@ -42,7 +42,7 @@ Environment variables (production reads these):
   STORAGE_S3_PREFIX         key prefix inside the bucket (several deployments share one bucket); default none
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN   read by boto3 itself (or an instance role)
   WEBHOOK_ALLOW_PRIVATE     1: webhook URLs may point at loopback/private addresses (tests, a lab; never in
-                            production, where it is ignored)
+                            production, where it is ignored: see community.webhooks.service.check_url)
 """
 from __future__ import annotations
 
@@ -230,6 +230,5 @@ def load_config(app, overrides: dict | None = None) -> None:
             raise RuntimeError("STORAGE_BACKEND=s3 (with STORAGE_S3_BUCKET), or STORAGE_DIR naming a folder every "
                                "host shares, must be set when COCREATE_ENV=production")
         cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = True
-        cfg["WEBHOOK_ALLOW_PRIVATE"] = False  # a webhook must never be a way into our own network
     elif not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _dev_secret(app.instance_path)

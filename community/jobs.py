@@ -19,7 +19,7 @@ The API other features call (a job is a plain function named by its import path,
 - ``enqueue_once(key, ...)`` adds a Redis ``SET NX`` on ``key`` (released when the job ends, or after
   ``ONCE_TTL`` seconds) so a thousand requests asking for the same refit queue one job.
 
-The schedule (``SCHEDULE``: five periodic jobs and the router's retraining) runs on RQ's own cron
+The schedule (``SCHEDULE``: six periodic jobs and the router's retraining) runs on RQ's own cron
 scheduler (``rq.cron.CronScheduler``, ``flask jobs scheduler``): it ships with RQ, reads cron strings, and
 needs no second package (rq-scheduler has not followed RQ 2). It does not coordinate several schedulers,
 so every periodic run goes through ``run_periodic``, which claims ``(name, slot)`` in ``job_runs`` (a
@@ -84,6 +84,8 @@ SCHEDULE: tuple[Periodic, ...] = (
              "refit the duplicate-suggestion index when proposals changed"),
     Periodic("router-retrain", "community.feedback.retrain:train", "0 3 * * 0", 3600,
              "retrain the feedback router on the seed corpus and people's corrections (Sundays)"),
+    Periodic("webhooks-deliver", "community.webhooks.delivery:run_due", "* * * * *", 600,
+             "send due webhook deliveries: first tries the requests did not send, and retries"),
 )
 BY_NAME = {p.name: p for p in SCHEDULE}
 

@@ -1,6 +1,7 @@
 """Sending webhook deliveries: claim, sign, POST, record, retry with exponential backoff, disable.
 
-``deliver(id)`` is the job: idempotent, safe to run twice or to be killed half-way. It claims the row
+``run_due()`` is the job (``flask jobs``' schedule, every minute, and queued after each request that wrote
+outbox rows) and ``deliver(id)`` its unit: idempotent, safe to run twice or to be killed half-way. It claims the row
 with a conditional UPDATE (``locked_until`` a lease of the timeout plus a margin), commits, then sends;
 a sender that dies mid-send leaves the lease to expire and the next run sends again: at least once,
 never lost; receivers drop repeats by the event id. Per endpoint, events about one resource go out in
@@ -27,11 +28,12 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
 
-from flask import current_app, g
+from flask import current_app, has_request_context
+from sqlalchemy import event as sa_event
 from sqlalchemy import exists, func, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
-from community import events
+from community import events, jobs
 from community.accounts.models import User, UserRole
 from community.audit import service as audit
 from community.dbtypes import utcnow
@@ -204,17 +206,26 @@ def counts(endpoint_ids: list[int]) -> dict[int, dict[str, int]]:
 
 
 
+RUN_DUE = "community.webhooks.delivery:run_due"
+
+
+def _after_commit(session) -> None:
+    """A request's transaction that wrote outbox rows has committed: have them sent now, as a job (RQ with
+    REDIS_URL; otherwise inline once the response is made). Outside requests the periodic job sends them."""
+    if session.info.pop("webhooks_queued", False) and has_request_context():
+        try:
+            jobs.enqueue_once("webhooks-run-due", RUN_DUE)
+        except Exception:  # Redis trouble must not fail a write that has committed; the schedule retries
+            log.exception("could not queue the webhook deliveries")
+
+
 def init_app(app) -> None:
-    """Settings, the domain-event listener, and sending what a request queued once the request is done."""
+    """Settings and the domain-event listener; the first app also hooks every session's commits."""
     app.config.setdefault("WEBHOOK_ALLOW_PRIVATE", False)
     app.config.setdefault("WEBHOOK_TIMEOUT", 10)  # seconds per attempt
     app.config.setdefault("WEBHOOK_RETRY_BASE", 30)  # seconds before the first retry; doubles each time
     app.config.setdefault("WEBHOOK_RETRY_HOURS", 24)  # then the delivery fails; so long failing disables
     app.config.setdefault("WEBHOOK_REPLAY_WINDOW", 300)  # seconds; documented for receivers
-    app.config.setdefault("WEBHOOK_INLINE", True)  # send after the request (the embedded default)
     events.subscribe(app, on_event)
-
-    @app.teardown_request
-    def _send_pending(exc):
-        if exc is None and g.pop("webhooks_pending", False) and app.config["WEBHOOK_INLINE"]:
-            run_due()
+    if not sa_event.contains(Session, "after_commit", _after_commit):
+        sa_event.listen(Session, "after_commit", _after_commit)

@@ -16,7 +16,7 @@ import socket
 import uuid
 from urllib.parse import urlsplit
 
-from flask import current_app, g, has_request_context
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -55,8 +55,9 @@ def _require_admin(actor) -> None:
 
 def check_url(url: str, allow_private: bool | None = None) -> list[str]:
     """The addresses ``url``'s host resolves to, after checking it may be called. Raises UnsafeURL."""
-    if allow_private is None:
-        allow_private = bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE"))
+    if allow_private is None:  # never in production: a webhook must not be a way into our own network
+        allow_private = (bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE"))
+                         and current_app.config.get("COCREATE_ENV") != "production")
     parts = urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeURL("only http and https URLs with a host")
@@ -182,14 +183,14 @@ def get_delivery(actor, endpoint: WebhookEndpoint, delivery_id: int) -> WebhookD
 def redeliver(actor, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery again (after a fix on the receiver's side): back to pending, due now, with a fresh
     24 h of retries. The same event id goes out, so receivers that already have it drop it. Audited;
-    commits. Sent after the request, or by the next ``run_due`` (community.webhooks.delivery)."""
+    commits. Sent by a job queued after the commit (community.webhooks.delivery)."""
     _require_admin(actor)
     now = utcnow()
     delivery.status, delivery.next_attempt_at, delivery.locked_until, delivery.created_at = "pending", now, None, now
     audit.record(actor, "webhook.redeliver", "webhook_delivery", delivery.id, None,
                  {"endpoint_id": delivery.endpoint_id, "event": delivery.event.uid})
+    _send_after_commit()
     db.session.commit()
-    _send_after_request()
     return delivery
 
 
@@ -258,10 +259,9 @@ def on_event(event_type: str, obj) -> None:
     for endpoint in subscribed:
         db.session.add(WebhookDelivery(endpoint_id=endpoint.id, event_id=event.id, resource_key=key,
                                        status="pending", next_attempt_at=now, created_at=now))
-    _send_after_request()
+    _send_after_commit()
 
 
-def _send_after_request() -> None:
-    """Inside a request, have what is due sent once the request is done (community.webhooks.delivery)."""
-    if has_request_context():
-        g.webhooks_pending = True
+def _send_after_commit() -> None:
+    """Mark the session: once it commits, community.webhooks.delivery queues the sending job."""
+    db.session.info["webhooks_queued"] = True

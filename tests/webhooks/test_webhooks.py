@@ -11,13 +11,10 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-from flask import Config
 
 from community.api import tokens
-from community.config import load_config
 from community.dbtypes import utcnow
 from community.errors import PermissionDenied, ValidationError
 from community.extensions import db
@@ -202,11 +199,9 @@ def test_a_url_turned_private_is_refused_at_send_time_and_production_never_allow
         delivery.run_due()
         [d] = _deliveries(endpoint)
         assert receiver.requests == [] and d.status == "pending" and "refused" in d.last_error
-    prod = SimpleNamespace(config=Config("/nonexistent"), instance_path="/nonexistent")
-    load_config(prod, {"COCREATE_ENV": "production", "SECRET_KEY": "9f" * 32, "DATABASE_URL": "postgresql://h/db",
-                       "REDIS_URL": "redis://127.0.0.1:6379/0", "PUBLIC_BASE_URL": "https://cocreate.example.com",
-                       "WEBHOOK_ALLOW_PRIVATE": True})
-    assert prod.config["WEBHOOK_ALLOW_PRIVATE"] is False
+        app.config.update(COCREATE_ENV="production", WEBHOOK_ALLOW_PRIVATE=True)  # ignored in production
+        with pytest.raises(service.UnsafeURL):
+            service.check_url(receiver.url)
 
 
 def test_hidden_content_and_shopper_identity_never_leave(app, admin, receiver):
@@ -268,3 +263,23 @@ def test_the_settings_page_registers_shows_the_secret_once_and_logs(client, auth
     assert client.post("/admin/webhooks", data={"url": "http://127.0.0.1:1/", "event_types": []}).status_code == 422
     with pytest.raises(PermissionDenied):
         service.create_endpoint(f.moderator(), receiver.url, ["vehicle.verified"])
+
+
+def test_with_redis_the_commit_queues_one_rq_job_that_sends(make_app, redis_config, receiver):
+    """With REDIS_URL the request only queues the job (after its commit); an RQ worker sends."""
+    from rq import SimpleWorker
+
+    from community import jobs
+
+    app = make_app(**redis_config)
+    with app.app_context():
+        endpoint = service.create_endpoint(f.admin(), receiver.url, ["proposal.created"])
+        queued = len(jobs.queue())
+        resp = app.test_client().post("/api/v1/proposals", headers=_bearer(f.owner()),
+                                      json={"title": "Queued", "body": "Please", "category": "comfort"})
+        assert resp.status_code == 201 and receiver.requests == []  # nothing sent in the request
+        assert len(jobs.queue()) == queued + 1
+        SimpleWorker([jobs.queue()], connection=jobs.redis_connection()).work(burst=True)
+        assert [r.json["data"]["title"] for r in receiver.requests] == ["Queued"]
+        assert [d.status for d in _deliveries(endpoint)] == ["delivered"]
+    assert "webhooks-deliver" in jobs.BY_NAME and jobs.resolve(jobs.BY_NAME["webhooks-deliver"].target)
