@@ -1,9 +1,10 @@
 """Notification rules: follow, emit events, fan them out in batches, read, settings, digests.
 
 Emitting is cheap and happens inside the caller's transaction (an Event row). Fan-out turns an
-event into one Notification per follower in keyset batches of ``BATCH`` followers: a request does
-at most one batch after its commit (``after_request``), ``flask notifications fan-out`` the rest,
-so a proposal with 100k followers never holds up the request that moved it.
+event into one Notification per follower in keyset batches of ``BATCH`` followers, always in a job
+(``community.jobs``): a request enqueues ``fan_out_events`` for what it emitted (``after_request``),
+and the ``notifications-fan-out`` job (every minute; ``flask notifications fan-out`` by hand) finishes
+whatever is pending, so a proposal with 100k followers never holds up the request that moved it.
 """
 from __future__ import annotations
 
@@ -163,12 +164,21 @@ def fan_out_pending(max_batches_per_event: int | None = None, limit: int = 1000)
     return sum(fan_out(e, max_batches_per_event) for e in events)
 
 
+def fan_out_events(event_ids: list[int]) -> int:
+    """The job a request enqueues for the events it emitted: fan each out completely; returns how many
+    notifications were made. Idempotent (see ``fan_out``): an event already done is skipped."""
+    events = Event.query.filter(Event.id.in_(list(event_ids)), Event.fanned_out_at.is_(None)).order_by(Event.id)
+    return sum(fan_out(event) for event in events.all())
+
+
 def fan_out_request_events(response):
-    """after_request: one batch for each event this request emitted (the rest is for the CLI)."""
+    """after_request: enqueue the fan-out of the events this request emitted, never do it here. A worker runs
+    it; without Redis it runs inline once the response is made. The minutely job catches anything missed."""
     ids = g.pop("pending_notification_events", None)
     if ids and response.status_code < 400:
-        for event in Event.query.filter(Event.id.in_(ids), Event.fanned_out_at.is_(None)).all():
-            fan_out(event, max_batches=1)
+        from community import jobs
+
+        jobs.enqueue("community.notifications.service:fan_out_events", sorted(ids))
     return response
 
 

@@ -61,16 +61,42 @@ def test_fan_out_goes_in_batches_resumes_and_never_repeats(app):
     assert Notification.query.count() == 8
 
 
-def test_a_request_does_one_batch_and_the_cli_the_rest(client, auth, app, runner, monkeypatch):
+def test_without_redis_the_fan_out_runs_inline_after_the_response(client, auth, app, monkeypatch):
     monkeypatch.setattr(service, "BATCH", 2)
     p, author, voters = _story(5)
-    mod = f.moderator()
-    auth.login(mod)
+    auth.login_as(f.moderator())
     resp = client.post(f"/proposals/{p.id}/status", data={"st-status": "under_review", "st-text_en": "Reviewing"})
     assert resp.status_code == 302
-    assert Notification.query.count() == 2
+    assert Notification.query.count() == 6  # every batch, by the inline job once the page was made
+
+
+def test_with_redis_a_request_only_enqueues_the_fan_out_and_a_worker_does_it(make_app, redis_config, monkeypatch):
+    from rq import SimpleWorker
+
+    from community import jobs
+    from tests.conftest import AuthActions
+
+    monkeypatch.setattr(service, "BATCH", 2)
+    app = make_app(**redis_config)
+    with app.app_context():
+        p, author, voters = _story(5)
+        client = app.test_client()
+        AuthActions(client).login_as(f.moderator())
+        queued = jobs.queue().count
+        resp = client.post(f"/proposals/{p.id}/status", data={"st-status": "under_review",
+                                                              "st-text_en": "Reviewing"})
+        assert resp.status_code == 302
+        assert Notification.query.count() == 0 and jobs.queue().count == queued + 1
+        SimpleWorker([jobs.queue()], connection=jobs.redis_connection()).work(burst=True)
+        assert Notification.query.count() == 6
+        assert service.fan_out_pending() == 0  # the minutely job finds nothing left: nothing doubled
+
+
+def test_the_cli_fans_out_what_is_pending(app, runner):
+    p, author, voters = _story(3)
+    proposals.change_status(p, "under_review", f.moderator(), note_en="x")
     assert "4 notification(s) created" in runner.invoke(args=["notifications", "fan-out"]).output
-    assert Notification.query.count() == 6
+    assert "0 notification(s) created" in runner.invoke(args=["notifications", "fan-out"]).output
 
 
 def test_hidden_content_is_never_notified(app):
