@@ -2,13 +2,15 @@
 
 Only JPEG and PNG that Pillow can fully decode are accepted. Saving re-encodes the pixels into a new
 file, so EXIF (including GPS), XMP, comments and text chunks are dropped; the EXIF orientation is applied
-to the pixels first so the photo still stands the right way up. Files live in
-``instance/<SHOPPER_PHOTO_DIR>/`` under random names, never under static/: they are served by a view
-that checks who is asking.
+to the pixels first so the photo still stands the right way up. Photos live in object storage
+(``community.storage``: ``instance/`` by default, an S3 bucket in production) under
+``<SHOPPER_PHOTO_DIR>/<random name>``, never under static/: the view checks who is asking, then streams
+the object through the app, so a photo uploaded through one host is served by any other.
 """
 from __future__ import annotations
 
 import io
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -17,8 +19,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from community import storage
 from community.errors import ValidationError
 
+log = logging.getLogger(__name__)
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 5 MB file can still decompress to gigabytes; refuse beyond ~40 MP
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
@@ -33,9 +37,11 @@ class CleanImage:
     height: int
 
 
-def photo_dir() -> str:
-    path = current_app.config.get("SHOPPER_PHOTO_DIR") or "shopper_photos"
-    return path if os.path.isabs(path) else os.path.join(current_app.instance_path, path)
+def key_of(stored_name: str) -> str:
+    """The storage key of a photo: config SHOPPER_PHOTO_DIR (a key prefix, default ``shopper_photos``)
+    and the stored name (only its last path part is trusted)."""
+    prefix = (current_app.config.get("SHOPPER_PHOTO_DIR") or "shopper_photos").strip("/")
+    return f"{prefix}/{os.path.basename(stored_name)}"
 
 
 def clean(filename: str, stream) -> CleanImage:
@@ -84,21 +90,21 @@ def _refuse(message: str) -> ValidationError:
 
 
 def store(image: CleanImage) -> str:
-    """Write ``image`` under a new random name in the photo directory; returns the name."""
-    directory = photo_dir()
-    os.makedirs(directory, exist_ok=True)
+    """Put ``image`` in storage under a new random name; returns the name. Raises storage.StorageError."""
     name = f"{secrets.token_hex(16)}.{image.extension}"
-    with open(os.path.join(directory, name), "xb") as fh:
-        fh.write(image.data)
+    storage.put(key_of(name), image.data, image.content_type)
     return name
 
 
-def path_of(stored_name: str) -> str:
-    return os.path.join(photo_dir(), os.path.basename(stored_name))
+def serve(stored_name: str, content_type: str):
+    """A private, not-to-be-stored response streaming the photo. Raises storage.MissingObject."""
+    return storage.serve(key_of(stored_name), content_type)
 
 
 def remove(stored_name: str) -> None:
+    """Delete the photo's object (a missing one is fine). Called after its row is gone, so a storage failure
+    only leaves an orphan object behind: logged, not raised."""
     try:
-        os.remove(path_of(stored_name))
-    except FileNotFoundError:
-        pass
+        storage.delete(key_of(stored_name))
+    except storage.StorageError:
+        log.warning("photo %s could not be deleted from storage", stored_name, exc_info=True)

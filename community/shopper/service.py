@@ -191,7 +191,11 @@ def add_photo(report: ShopperReport, shopper, filename: str, stream, now: dateti
         db.session.rollback()
         raise ValidationError(message, {"photos": message})
     image = photos.clean(filename, stream)
-    stored = photos.store(image)
+    try:
+        stored = photos.store(image)
+    except Exception:  # storage unreachable: give the row lock back before the error page
+        db.session.rollback()
+        raise
     photo = ReportPhoto(report_id=report.id, stored_name=stored, content_type=image.content_type,
                         size=len(image.data), width=image.width, height=image.height, created_at=now or utcnow())
     db.session.add(photo)

@@ -1,12 +1,12 @@
-import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from community import storage
 from community.audit import service as audit
 from community.csvexport import csv_response
 from community.errors import Conflict, DomainError, ValidationError, wants_json
@@ -167,12 +167,10 @@ def detail(report_id):
 @login_required
 def photo(photo_id):
     found = service.get_photo(photo_id, current_user)
-    if not os.path.isfile(photos.path_of(found.stored_name)):
+    try:
+        return photos.serve(found.stored_name, found.content_type)
+    except storage.MissingObject:
         abort(404)
-    response = send_file(photos.path_of(found.stored_name), mimetype=found.content_type, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # ---- internal (moderators and team agents) ----

@@ -79,9 +79,40 @@ def test_photos_are_stored_under_instance_not_static(app):
     author, shop = sf.shopper(), sf.store()
     report = sf.draft(author, shop)
     photo = service.add_photo(report, author, "a.JPG", io.BytesIO(sf.image_bytes()))
-    path = photos.path_of(photo.stored_name)
-    assert path.startswith(app.instance_path) and os.path.exists(path)
-    assert "static" not in path
+    path = os.path.join(app.instance_path, photos.key_of(photo.stored_name))  # the filesystem backend's folder
+    assert os.path.exists(path) and "static" not in path
+    service.delete_photo(report, author, photo.id)
+    assert not os.path.exists(path)
+
+
+def test_a_photo_uploaded_through_one_host_is_served_by_another(make_app, s3_config, tmp_path):
+    """Two app hosts with their own instance folders and the same S3 bucket (moto's server): the upload
+    through host A's form is served by host B, and deleting it on B removes it for A too."""
+    from community import storage
+    from tests.conftest import AuthActions
+
+    host_a, host_b = make_app(**s3_config), make_app(**s3_config)
+    host_a.instance_path, host_b.instance_path = str(tmp_path / "a"), str(tmp_path / "b")
+    with host_a.app_context():
+        author, shop = sf.shopper(), sf.store()
+        item, _other = sf.items()
+        client_a = host_a.test_client()
+        AuthActions(client_a).login_as(author)
+        data = _form(shop, item, save="1", photos=[(io.BytesIO(sf.image_bytes()), "GOOD.JPG")])
+        assert client_a.post("/shopper/reports/new", data=data, content_type="multipart/form-data").status_code == 302
+        [photo] = service.my_reports(author)[0].photos
+        photo_id, key = photo.id, photos.key_of(photo.stored_name)
+        assert storage.exists(key) and not os.path.exists(tmp_path / "a" / key)  # in the bucket, not on A's disk
+    with host_b.app_context():
+        client_b = host_b.test_client()
+        AuthActions(client_b).login_as(author)
+        resp = client_b.get(f"/shopper/photos/{photo_id}")
+        assert resp.status_code == 200 and resp.mimetype == "image/jpeg"
+        assert resp.get_data()[:3] == b"\xff\xd8\xff" and "no-store" in resp.headers["Cache-Control"]
+        report = service.my_reports(author)[0]
+        service.delete_photo(report, author, photo_id)
+    with host_a.app_context():
+        assert not storage.exists(key)
 
 
 def test_at_most_five_photos(app):
