@@ -18,6 +18,8 @@ The API other features call (a job is a plain function named by its import path,
   and a second run finds nothing left to do. Failures raise: RQ keeps them in its failed registry.
 - ``enqueue_once(key, ...)`` adds a Redis ``SET NX`` on ``key`` (released when the job ends, or after
   ``ONCE_TTL`` seconds) so a thousand requests asking for the same refit queue one job.
+- ``with jobs.exclusive(name) as mine:`` inside a job: True for one holder at a time on every host (a Redis
+  lock), so a long job fired twice does its work once; the other run skips.
 
 The schedule (``SCHEDULE``: six periodic jobs and the router's retraining) runs on RQ's own cron
 scheduler (``rq.cron.CronScheduler``, ``flask jobs scheduler``): it ships with RQ, reads cron strings, and
@@ -40,6 +42,8 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -259,6 +263,37 @@ def enqueue(target: str, *args, **kwargs) -> str | None:
 def enqueue_once(key: str, target: str, *args, **kwargs) -> str | None:
     """``enqueue``, unless a job enqueued with the same ``key`` is still waiting or running (then None)."""
     return _submit(target, args, kwargs, key, None)
+
+
+@contextmanager
+def exclusive(name: str, timeout: int = 3600) -> Iterator[bool]:
+    """``with jobs.exclusive("duplicates-refit") as mine:`` -- ``mine`` is True for one holder at a time across
+    every host (a Redis lock that expires after ``timeout`` seconds if its holder dies), or across this
+    process's threads without Redis. Never waits: a job that is not ``mine`` skips work another is doing."""
+    if uses_redis():
+        lock = redis_connection().lock(f"cocreate:jobs:lock:{queue_name()}:{name}", timeout=timeout)
+        mine = lock.acquire(blocking=False)
+        try:
+            yield mine
+        finally:
+            if mine:
+                try:
+                    lock.release()
+                except Exception:  # expired meanwhile: it is free already
+                    log.warning("lock %s had expired", name)
+        return
+    with _local_locks_guard:
+        local = _local_locks.setdefault(name, threading.Lock())
+    mine = local.acquire(blocking=False)
+    try:
+        yield mine
+    finally:
+        if mine:
+            local.release()
+
+
+_local_locks: dict[str, threading.Lock] = {}
+_local_locks_guard = threading.Lock()
 
 
 # ---- the schedule ----

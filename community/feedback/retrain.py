@@ -37,14 +37,13 @@ def _seed_rows():
 
 
 def _active_router():
-    from community.routing import RouterUnavailable, versions
+    from community.routing import RouterUnavailable
 
     version = router_versions.active_version()
     if version is None:
         return None
     try:
-        return versions.load_version(router_versions.models_root(), version,
-                                     threshold=float(current_app.config["ROUTER_THRESHOLD"]))
+        return router_versions.load_version(version, threshold=float(current_app.config["ROUTER_THRESHOLD"]))
     except RouterUnavailable:
         return None  # a broken active version is never better than a working new one
 
@@ -66,8 +65,10 @@ def train(actor=None, activate_it: bool = True, force: bool = False) -> Trained:
     target = float(config["ROUTER_TARGET_PRECISION"])
     router = train_router(examples, threshold=float(config["ROUTER_THRESHOLD"]), seed_rows=seed,
                           target_precision=target)
-    root = router_versions.models_root()
-    version = versions.save_version(router, root, router.metadata["training_data_sha256"])
+    with router_versions.stage() as root:  # saved in a scratch folder, then published to storage
+        version = versions.save_version(router, root, router.metadata["training_data_sha256"])
+        router_versions.publish(root, version)
+        metadata = versions.read_metadata(root, version)
     active = _active_router()
     comparison = promotion.compare(router, active, split_training(examples, seed)[1], target)
     promote = activate_it and (force or comparison.promote)
@@ -83,7 +84,7 @@ def train(actor=None, activate_it: bool = True, force: bool = False) -> Trained:
         audit.record(actor, "routing.hold", "router_candidate", candidate.id, None,
                      {"version": version, "reasons": reasons}, note="waits for an admin")
         db.session.commit()
-    return Trained(version, versions.read_metadata(root, version), promote, tuple(reasons))
+    return Trained(version, metadata, promote, tuple(reasons))
 
 
 def waiting() -> list[RouterCandidate]:

@@ -1,8 +1,9 @@
 """``flask routing train|versions|activate|evaluate``: the router's model versions from the app's side.
 
 Training uses the shipped seed corpus plus every routing correction people made in the app (their latest
-label per item) and writes a new version folder under config ROUTER_MODELS_DIR; activating records in the
-database which version serves, and running workers pick it up on their next routing call (routing_service).
+label per item) and stores a new version under the key prefix ROUTER_MODELS_DIR (community.storage);
+activating records in the database which version serves, and running workers pick it up on their next
+routing call (routing_service).
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def train(if_missing: bool, activate: bool, force: bool) -> None:
         raise click.ClickException(f"nothing trained: {err}") from err
     meta = trained.metadata
     rows, held = meta.get("rows") or {}, meta.get("heldout_metrics") or {}
-    click.echo(f"saved {router_versions.models_root() / trained.version}: {meta['training_size']} examples "
+    click.echo(f"saved {trained.version} in {router_versions.models_location()}: {meta['training_size']} examples "
                f"({rows.get('corrections', 0)} from corrections), {len(meta['labels'])} teams")
     if held.get("macro_f1") is not None:
         routed = held.get("routing") or {}
@@ -55,7 +56,7 @@ def versions() -> None:
     rows = router_versions.list_versions()
     active = next((r.version for r in rows if r.is_active), None)
     lines = describe([VersionInfo(r.version, r.metadata, r.error) for r in rows], active)
-    click.echo("\n".join(lines) if lines else f"no versions under {router_versions.models_root()}")
+    click.echo("\n".join(lines) if lines else f"no versions in {router_versions.models_location()}")
 
 
 @routing_cli.cli.command("activate")

@@ -50,7 +50,7 @@ def _load():
     version = router_versions.active_version()
     if version is None:
         return None
-    root = str(router_versions.models_root())
+    root = router_versions.models_location()
     threshold = float(current_app.config.get("ROUTER_THRESHOLD", 0.5))
     key = (root, version, threshold)
     cache = current_app.extensions.setdefault("feedback_router", {})
@@ -65,9 +65,7 @@ def _load():
         if not fresh():
             router = None
             try:
-                from community.routing.versions import load_version
-
-                router = load_version(root, version, threshold=threshold)
+                router = router_versions.load_version(version, threshold=threshold)
             except Exception:  # RouterUnavailable, or anything a broken file throws: log it, remember it
                 log.exception("router version %s under %s could not be loaded; feedback goes to triage", version,
                               root)

@@ -99,23 +99,32 @@ def _stored_key() -> str | None:
 def refit() -> str:
     """The job: fit the index for the current candidates and store it, unless the stored one is current.
 
-    Idempotent: a second run finds the stored key current and does nothing. Returns what it did.
+    Idempotent: a second run finds the stored key current and does nothing, and one fired while another
+    runs (the schedule and a request's enqueue at once) skips (``jobs.exclusive``). Returns what it did.
     """
+    global _index
+    with jobs.exclusive("duplicates-refit") as mine:
+        if not mine:
+            return "another refit is running"
+        key = _current_key()
+        if _stored_key() == key:
+            return "index up to date"
+        built = _build(key)
+        _store(built)
+    with _lock:
+        _index = built
+    return f"index refitted on {len(built.ids)} proposals"
+
+
+def _store(built: _Index) -> None:
     import joblib
 
-    global _index
-    key = _current_key()
-    if _stored_key() == key:
-        return "index up to date"
-    built = _build(key)
     buffer = io.BytesIO()
     joblib.dump({"key": built.key, "ids": built.ids, "vectorizer": built.vectorizer, "matrix": built.matrix,
                  "ideas": built.ideas}, buffer, compress=3)
     storage.put(INDEX_KEY, buffer.getvalue(), "application/octet-stream")
-    storage.put(POINTER_KEY, json.dumps({"key": key}).encode(), "application/json")  # after the index it names
-    with _lock:
-        _index = built
-    return f"index refitted on {len(built.ids)} proposals"
+    # The pointer after the index it names: a reader never finds a pointer ahead of its index.
+    storage.put(POINTER_KEY, json.dumps({"key": built.key}).encode(), "application/json")
 
 
 def _load_stored() -> _Index | None:

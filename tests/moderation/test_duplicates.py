@@ -77,3 +77,39 @@ def test_the_json_endpoint(corpus, client, auth):
     assert client.get("/proposals/similar?title=").json == {"items": []}
     html = client.get("/proposals/new").get_data(as_text=True)
     assert 'id="similar"' in html and "/proposals/similar" in html
+
+
+def test_with_redis_a_request_never_fits_the_index_a_job_does_and_every_host_loads_it(
+        make_app, redis_config, s3_config, monkeypatch):
+    from rq import SimpleWorker
+
+    from community import jobs
+
+    app = make_app(**redis_config, **s3_config)
+    with app.app_context():
+        author = f.owner()
+        usb = f.proposal(author, "后排增加 USB-C 快充口", "后排乘客手机充电太慢，希望增加 USB-C 快充口。", "vehicle")
+        f.proposal(author, "前备箱增加排水孔", "下雨后前备箱积水。", "vehicle")
+        monkeypatch.setattr(duplicates, "_index", None)
+        real_build = duplicates._build
+        monkeypatch.setattr(duplicates, "_build", lambda key: pytest.fail("a web request fitted the index"))
+        queued = jobs.queue().count
+        assert duplicates.similar("后排加一个USB-C快充接口") == []  # nothing fitted yet: no suggestions, no wait
+        duplicates.similar("后排加一个USB-C快充接口")
+        assert jobs.queue().count == queued + 1  # one refit queued, however many requests asked
+        monkeypatch.setattr(duplicates, "_build", real_build)
+        SimpleWorker([jobs.queue()], connection=jobs.redis_connection()).work(burst=True)
+        monkeypatch.setattr(duplicates, "_index", None)  # another host: nothing in its memory
+        monkeypatch.setattr(duplicates, "_build", lambda key: pytest.fail("a web request fitted the index"))
+        assert _ids(duplicates.similar("后排加一个USB-C快充接口"))[0] == usb.id  # loaded from the bucket
+
+
+def test_only_one_refit_runs_at_a_time(make_app, redis_config):
+    from community import jobs
+
+    app = make_app(**redis_config)
+    with app.app_context():
+        with jobs.exclusive("duplicates-refit") as mine:
+            assert mine and duplicates.refit() == "another refit is running"
+        assert duplicates.refit().startswith("index refitted")
+        assert duplicates.refit() == "index up to date"  # a second run does nothing
