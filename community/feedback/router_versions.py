@@ -141,7 +141,7 @@ def list_versions() -> list[VersionRow]:
     rows = [VersionRow(i.version, versions.summary(i.metadata), i.metadata, i.error, i.version == active)
             for i in infos]
     if active and all(i.version != active for i in infos):
-        rows.insert(0, VersionRow(active, versions.summary({}), {}, f"no files in {models_location()}", True))
+        rows.insert(0, VersionRow(active, versions.summary({}), {}, f"no folder under {models_location()}", True))
     return rows
 
 
