@@ -76,6 +76,9 @@ def register_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     mail.init_app(app)
     login_manager.init_app(app)
+    from community import cache
+
+    cache.init_app(app)  # after csrf: it wraps the template's csrf_token
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"
 
@@ -88,12 +91,12 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_id: str):
-        from community.accounts.models import User
+        from community.accounts.models import load_session_user
 
         user_id, _, token = (session_id or "").partition(":")
         if not user_id.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
+        user = load_session_user(int(user_id))
         return user if user and user.session_token == token else None
 
 

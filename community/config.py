@@ -7,11 +7,14 @@ Environment variables (production reads these):
   SECRET_KEY                required when COCREATE_ENV=production, read only from the environment there:
                             at least 32 bytes and none of the well-known defaults (``openssl rand -hex 32``)
   REDIS_URL                 the shared Redis, e.g. ``redis://127.0.0.1:6379/0``: rate limits, and jobs go to RQ
-                            there; required when COCREATE_ENV=production. Unset = embedded defaults (jobs
-                            run inline)
+                            there, and the page cache (community.cache); required when COCREATE_ENV=production. Unset =
+                            embedded defaults (jobs run inline, pages cached in-process)
   RATELIMIT_STORAGE_URI     where rate-limit counters live; default REDIS_URL, else in-process memory
                             (development only: production refuses memory://)
   RATELIMIT_ENABLED         ``0`` turns rate limits off (the browser suite logs in ~80 times a minute)
+  PAGE_CACHE_SECONDS        how long a cached page may live at most; default 300
+  PAGE_CACHE_ENABLED        0 turns the page cache off (the benchmark measures what a miss costs)
+  CACHE_KEY_PREFIX          prefix of every page-cache key in Redis; default ``cocreate:``
   DEFAULT_TIMEZONE          viewer zone when the user has none; default Asia/Shanghai
   ROUTER_MODELS_DIR         folder of the feedback router's model versions; default instance/models
   ROUTER_THRESHOLD          confidence (0..1) below which feedback goes to triage, for teams without a
@@ -149,6 +152,10 @@ def load_config(app, overrides: dict | None = None) -> None:
         FEEDBACK_ANON_RATE_LIMIT="5 per hour",
         FEEDBACK_RATE_LIMIT="30 per hour",
         PLEDGE_SCORECARD_CACHE_SECONDS=60,  # the public /pledge figures, per worker
+        # The page cache (community.cache). Tests get their own key prefix per app: the tables are emptied
+        # between tests behind the ORM's back and ids come round again.
+        PAGE_CACHE_SECONDS=300,
+        CACHE_KEY_PREFIX=f"cocreate-test-{secrets.token_hex(4)}:" if env == "testing" else "cocreate:",
         # E-mail (Flask-Mailman): the console backend in development prints digests instead of sending.
         MAIL_BACKEND="locmem" if env == "testing" else ("smtp" if env == "production" else "console"),
         MAIL_DEFAULT_SENDER="Cocreate <no-reply@cocreate.example>",
@@ -176,7 +183,7 @@ def load_config(app, overrides: dict | None = None) -> None:
         cfg.pop("SECRET_KEY", None)
     for key in ("SECRET_KEY", "REDIS_URL", "RATELIMIT_STORAGE_URI", "DEFAULT_TIMEZONE", "ROUTER_MODELS_DIR",
                 "MAIL_BACKEND", "MAIL_SERVER",
-                "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_FILE_PATH",
+                "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_FILE_PATH", "CACHE_KEY_PREFIX",
                 "PUBLIC_BASE_URL", "METRICS_TOKEN", "LOG_REQUESTS",
                 "JOBS_QUEUE", "STORAGE_BACKEND", "STORAGE_DIR", "STORAGE_S3_BUCKET",
                 "STORAGE_S3_ENDPOINT_URL", "STORAGE_S3_REGION", "STORAGE_S3_PREFIX"):
@@ -185,6 +192,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     for key in ("ROUTER_THRESHOLD", "ROUTER_TARGET_PRECISION"):
         if os.environ.get(key):
             cfg[key] = float(os.environ[key])
+    if os.environ.get("PAGE_CACHE_SECONDS"):
+        cfg["PAGE_CACHE_SECONDS"] = int(os.environ["PAGE_CACHE_SECONDS"])
     for key in ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "DB_RETRY_AFTER_SECONDS", "DB_CONNECT_TIMEOUT"):
         if os.environ.get(key):
             cfg[key] = int(os.environ[key])

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask import g, has_request_context
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy import CheckConstraint, ColumnElement, Index, UniqueConstraint, event, select, text
+from sqlalchemy.orm import Session, joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from community.dbtypes import UTCDateTime, utcnow
@@ -75,12 +76,57 @@ class User(UserMixin, db.Model):
         names = self.role_names
         if "admin" in names:
             return True
-        if role in _derived_roles:
-            return self.id is not None and _derived_roles[role](self.id)
+        if role in _derived_roles:  # read with the user when a fact of that name is registered (council)
+            return self.id is not None and bool(user_fact(self, role, lambda: _derived_roles[role](self.id)))
         return role in names
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
+
+
+# Facts about the logged-in user that higher layers answer (an active council term, the unread count): each
+# registers an SQL expression correlated to ``users.id`` at start-up, and ``load_session_user`` reads them with
+# the user, its roles and its vehicles in one query. They hold for the current request only (kept in ``g``).
+USER_FACTS: dict[str, Callable[[], ColumnElement]] = {}
+
+
+def register_user_fact(name: str, expression: Callable[[], ColumnElement]) -> None:
+    """``expression()`` is evaluated per query, e.g. an EXISTS on the terms valid at this instant."""
+    USER_FACTS[name] = expression
+
+
+def user_fact(user, name: str, compute: Callable[[], object]):
+    """The fact ``name`` about ``user`` for this request: as loaded with the user, else ``compute()`` once."""
+    if not has_request_context():  # a CLI command or job may run for long in one app context
+        return compute()
+    facts = g.setdefault("user_facts", {}).setdefault(user.id, {})
+    if name not in facts:
+        facts[name] = compute()
+    return facts[name]
+
+
+def _forget_facts(_session) -> None:
+    # A request that commits (marks notifications read, appoints a term) answers from the database again.
+    if has_request_context():
+        g.pop("user_facts", None)
+
+
+event.listen(Session, "after_commit", _forget_facts)
+
+
+def load_session_user(user_id: int) -> User | None:
+    """The user with roles, vehicles and every registered fact: one statement (a join of the two small
+    collections; a user has a handful of each)."""
+    names = list(USER_FACTS)
+    stmt = (select(User, *[USER_FACTS[n]().label(f"fact_{n}") for n in names])
+            .options(joinedload(User.roles), joinedload(User.vehicles)).where(User.id == user_id))
+    row = db.session.execute(stmt).unique().first()
+    if row is None:
+        return None
+    user = row[0]
+    if has_request_context():
+        g.setdefault("user_facts", {})[user.id] = dict(zip(names, row[1:], strict=True))
+    return user
 
 
 def shown_user(relationship):

@@ -6,6 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from community import cache as page_cache
 from community.announcements import bp, service
 from community.announcements.forms import AnnouncementForm
 from community.errors import DomainError
@@ -40,6 +41,7 @@ def detail(announcement_id):
 
 
 @bp.route("/announcements.atom")
+@page_cache.public_page(lambda: [page_cache.SITE, page_cache.ANNOUNCEMENTS], everyone=True)
 def atom():
     """Atom 1.0 feed of the newest 30 announcements; the content is the sanitised HTML body."""
     fg = FeedGenerator()

@@ -14,3 +14,24 @@ def _council_member_role(state) -> None:
 
 
 from community.council import views  # noqa: E402,F401
+
+
+def _active_term():
+    """True while the user (``users.id`` of the enclosing query) holds a council term: read with the user."""
+    from sqlalchemy import exists
+
+    from community.accounts.models import User
+    from community.council.models import CouncilTerm
+    from community.dbtypes import utcnow
+
+    at = utcnow()
+    return exists().where(CouncilTerm.user_id == User.id, CouncilTerm.starts_at <= at, CouncilTerm.ends_at > at)
+
+
+def _register() -> None:
+    from community.accounts.models import register_user_fact
+
+    register_user_fact("council_member", _active_term)
+
+
+_register()

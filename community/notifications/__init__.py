@@ -1,6 +1,8 @@
 """Follows, in-app notifications and daily digests: owners hear when a proposal moves, without floods."""
 from flask import Blueprint
 
+from community.accounts.models import register_user_fact, user_fact
+
 bp = Blueprint("notifications", __name__, cli_group="notifications")
 
 from community.notifications import cli, service, views  # noqa: E402,F401
@@ -13,6 +15,23 @@ def _helpers():
     from flask_login import current_user
 
     def unread_notifications() -> int:
-        return service.unread_count(current_user) if current_user.is_authenticated else 0
+        if not current_user.is_authenticated:
+            return 0
+        return user_fact(current_user, "unread_notifications", lambda: service.unread_count(current_user))
 
     return {"is_following": service.is_following, "unread_notifications": unread_notifications}
+
+
+def _unread():
+    """The unread in-app notifications of the user (``users.id`` of the enclosing query): read with the user."""
+    from sqlalchemy import func, select
+
+    from community.accounts.models import User
+    from community.notifications.models import Notification
+
+    return service.visible_select(select(func.count(Notification.id)).where(
+        Notification.user_id == User.id, Notification.channel == "in_app", Notification.read_at.is_(None))
+    ).scalar_subquery()
+
+
+register_user_fact("unread_notifications", _unread)

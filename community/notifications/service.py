@@ -184,6 +184,17 @@ def fan_out_request_events(response):
 
 # ---- reading ----
 
+def visible_select(stmt):
+    """``_visible`` for a Core select of notifications (the unread count read with the user)."""
+    from community.proposals.models import Proposal
+    from community.timeline.models import Milestone
+
+    return (stmt.join(Event, Event.id == Notification.event_id)
+            .outerjoin(Proposal, Proposal.id == Event.proposal_id)
+            .outerjoin(Milestone, Milestone.id == Event.milestone_id)
+            .where(Proposal.hidden_at.is_(None), Milestone.hidden_at.is_(None)))
+
+
 def _visible(query):
     from community.proposals.models import Proposal
     from community.timeline.models import Milestone

@@ -5,11 +5,12 @@ roll it back whole on failure.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
@@ -150,6 +151,24 @@ def comments_page(proposal: Proposal, after_id=None, limit: int = 50) -> tuple[l
     rows = query.order_by(Comment.id).limit(limit + 1).all()
     items = rows[:limit]
     return items, (items[-1].id if len(rows) > limit else None)
+
+
+# Parts of a proposal's page that other features own (campaigns, roadmap items, announcements): each registers,
+# at start-up, an EXISTS on its rows for one proposal. The page asks them all in one statement (cached with the
+# page's shared parts), so a proposal with none of them runs none of their queries.
+DETAIL_PARTS: dict[str, Callable[[int], ColumnElement]] = {}
+
+
+def register_detail_part(name: str, exists_for: Callable[[int], ColumnElement]) -> None:
+    DETAIL_PARTS[name] = exists_for
+
+
+def detail_parts(proposal_id: int) -> dict[str, bool]:
+    """{part name: whether the proposal has any} for every registered part."""
+    if not DETAIL_PARTS:
+        return {}
+    row = db.session.execute(select(*[fn(proposal_id).label(n) for n, fn in DETAIL_PARTS.items()])).one()
+    return {name: bool(value) for name, value in row._mapping.items()}
 
 
 def has_voted(user, proposal: Proposal) -> bool:

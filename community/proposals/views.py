@@ -2,7 +2,9 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from community import cache as page_cache
 from community.errors import DomainError, wants_json
+from community.moderation.service import can_flag
 from community.proposals import bp, service
 from community.proposals.forms import CommentForm, MilestoneForm, ProposalForm, StatusForm, VoteForm
 from community.proposals.models import CATEGORIES, STATUS_LABELS
@@ -19,21 +21,27 @@ def status_label(status: str | None) -> str:
 
 
 @bp.route("/")
+@page_cache.public_page(lambda: [page_cache.SITE, page_cache.LISTS])
 def index():
     args = request.args
     sort = args.get("sort") if args.get("sort") in service.SORTS else "top"
     status = args.get("status") if args.get("status") in STATUS_LABELS else None
     category = args.get("category") if args.get("category") in CATEGORIES else None
     q = (args.get("q") or "").strip()[:100]
-    page = service.list_proposals(sort, status, category, q or None, decode_cursor(args.get("after")),
-                                  current_app.config["PROPOSALS_PER_PAGE"])
-    next_url = None
-    if page.next_cursor:
-        next_url = url_for("proposals.index", sort=sort, status=status, category=category, q=q or None,
-                           after=encode_cursor(page.next_cursor))
-    return render_template("proposals/index.html", page=page, sort=sort, status=status, category=category, q=q,
-                           next_url=next_url, first_page=not args.get("after"),
-                           statuses=STATUS_LABELS, categories=CATEGORIES)
+
+    def render_list():
+        page = service.list_proposals(sort, status, category, q or None, decode_cursor(args.get("after")),
+                                      current_app.config["PROPOSALS_PER_PAGE"])
+        next_url = None
+        if page.next_cursor:
+            next_url = url_for("proposals.index", sort=sort, status=status, category=category, q=q or None,
+                               after=encode_cursor(page.next_cursor))
+        return render_template("proposals/_list.html", page=page, sort=sort, status=status, category=category,
+                               q=q, next_url=next_url, first_page=not args.get("after"),
+                               statuses=STATUS_LABELS, categories=CATEGORIES)
+
+    content = page_cache.fragment("proposals.index", [page_cache.SITE, page_cache.LISTS], render_list)
+    return render_template("proposals/index.html", content=content)
 
 
 @bp.route("/proposals/new", methods=["GET", "POST"])
@@ -55,6 +63,7 @@ def new():
 
 
 @bp.route("/proposals/<int:proposal_id>")
+@page_cache.public_page(page_cache.detail_scopes)
 def detail(proposal_id):
     proposal = service.get_visible(proposal_id)
     if proposal.status == "merged" and proposal.merged_into_id:
@@ -62,16 +71,43 @@ def detail(proposal_id):
     return _render_detail(proposal)
 
 
+def _shared_parts(proposal) -> dict:
+    """The parts of the detail page that look the same to everyone (to everyone who may report, for the
+    comments); a moderator's comments carry per-comment tools and are rendered for them alone."""
+    scopes = page_cache.detail_scopes(proposal.id)
+    tools = None if service.can_moderate(current_user) else ("flag" if can_flag(current_user) else "")
+    return {
+        "main": page_cache.fragment("proposal.main", scopes,
+                                    lambda: render_template("proposals/_detail_main.html", proposal=proposal)),
+        "comments": page_cache.fragment(
+            "proposal.comments", scopes, variant=tools,
+            render=lambda: render_template("proposals/_comments.html", proposal=proposal,
+                                           comments=service.comments_for(proposal))),
+        "milestones": page_cache.fragment(
+            "proposal.milestones", scopes,
+            lambda: render_template("proposals/_milestones.html", milestones=for_proposal(proposal.id))),
+    }
+
+
 def _render_detail(proposal, status_form=None, milestone_form=None, comment_form=None, status=200):
-    """The detail page; a failed moderator or comment form comes back filled in, errors beside fields."""
-    status_form = status_form or StatusForm(prefix="st", formdata=None)
-    status_form.status.choices = [(s, STATUS_LABELS[s]) for s in service.allowed_transitions(proposal)]
-    return render_template("proposals/detail.html", proposal=proposal, milestones=for_proposal(proposal.id),
-                           comments=service.comments_for(proposal), voted=service.has_voted(current_user, proposal),
-                           can_vote=service.can_vote(current_user), vote_form=VoteForm(),
-                           comment_form=comment_form or CommentForm(formdata=None), status_form=status_form,
-                           milestone_form=milestone_form or MilestoneForm(prefix="ms", formdata=None),
-                           can_moderate=service.can_moderate(current_user)), status
+    """The detail page; a failed moderator or comment form comes back filled in, errors beside fields.
+
+    Forms are built only for who sees them: a form carries a CSRF token, and an anonymous page without one
+    can be cached for every anonymous visitor."""
+    signed_in = current_user.is_authenticated
+    moderator = service.can_moderate(current_user)
+    if moderator:
+        status_form = status_form or StatusForm(prefix="st", formdata=None)
+        status_form.status.choices = [(s, STATUS_LABELS[s]) for s in service.allowed_transitions(proposal)]
+        milestone_form = milestone_form or MilestoneForm(prefix="ms", formdata=None)
+    parts = page_cache.value(f"proposal.parts:{proposal.id}", page_cache.detail_scopes(proposal.id),
+                             lambda: service.detail_parts(proposal.id))
+    return render_template("proposals/detail.html", proposal=proposal, shared=_shared_parts(proposal), parts=parts,
+                           voted=service.has_voted(current_user, proposal),
+                           can_vote=service.can_vote(current_user), vote_form=VoteForm() if signed_in else None,
+                           comment_form=comment_form or (CommentForm(formdata=None) if signed_in else None),
+                           status_form=status_form, milestone_form=milestone_form,
+                           can_moderate=moderator), status
 
 
 def _vote_response(proposal, action):

@@ -5,6 +5,7 @@ from flask import Response, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from community import cache as page_cache
 from community.timeline import bp
 from community.timeline.models import KINDS
 from community.timeline.service import feed, feed_page
@@ -13,15 +14,24 @@ from community.urls import public_url
 PAGE = 30
 
 
+_SCOPES = [page_cache.SITE, page_cache.TIMELINE]
+
+
 @bp.route("/timeline")
+@page_cache.public_page(lambda: _SCOPES)
 def index():
     kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
-    items, cursor = feed_page(kind, request.args.get("before"), PAGE)
-    next_url = url_for("timeline.index", kind=kind, before=cursor) if cursor else None
-    return render_template("timeline/index.html", items=items, kind=kind, kinds=KINDS, next_url=next_url)
+
+    def render_feed():
+        items, cursor = feed_page(kind, request.args.get("before"), PAGE)
+        next_url = url_for("timeline.index", kind=kind, before=cursor) if cursor else None
+        return render_template("timeline/_feed.html", items=items, kind=kind, kinds=KINDS, next_url=next_url)
+
+    return render_template("timeline/index.html", content=page_cache.fragment("timeline.index", _SCOPES, render_feed))
 
 
 @bp.route("/timeline.atom")
+@page_cache.public_page(lambda: _SCOPES, everyone=True)
 def atom():
     """Atom 1.0 feed of the newest 50 public milestones (optionally ?kind=)."""
     kind = request.args.get("kind") if request.args.get("kind") in KINDS else None

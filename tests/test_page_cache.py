@@ -1,0 +1,215 @@
+"""The page cache (community.cache): cached pages change the moment the data does, hidden content leaves at
+once, and nobody sees another visitor's state or token. Each test runs on the in-process cache and again on
+Redis (TEST_REDIS_URL, default redis://127.0.0.1:6379/0, a random key prefix per app; skipped when no Redis
+answers there)."""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+
+import pytest
+
+from community import cache as page_cache
+from community.moderation import service as moderation
+from community.proposals import service
+from tests import factories as f
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _redis_answers() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.fixture(params=["memory", "redis"])
+def app(request, make_app):
+    overrides = {}
+    if request.param == "redis":
+        if not _redis_answers():
+            pytest.skip(f"no Redis at {REDIS_URL}")
+        overrides = {"REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": f"cc-test-{secrets.token_hex(6)}:"}
+    app = make_app(**overrides)
+    with app.app_context():
+        yield app
+
+
+def _stored(app) -> bool:
+    return app.extensions["page_cache_enabled"]
+
+
+def _count(body: str) -> str:
+    return re.search(r'id="vote-count">(\d+)<', body).group(1)
+
+
+def test_the_cache_is_on_and_serves_a_second_visit_without_the_database(app, client):
+    from sqlalchemy import event
+
+    from community.extensions import db
+
+    p = f.proposal(title="Cached once")
+    assert _stored(app)
+    client.get(f"/proposals/{p.id}")
+    statements = []
+
+    def listen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        body = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert "Cached once" in body and statements == []
+
+
+def test_a_vote_shows_at_once_on_the_cached_list_and_detail(app, client, make_app):
+    p = f.proposal(title="Wireless CarPlay")
+    first = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert _count(first) == "0"
+    assert client.get("/?sort=top").get_data(as_text=True).count("Wireless CarPlay") == 1
+    voter_client = app.test_client()
+    voter = f.owner()
+    with voter_client.session_transaction() as sess:
+        sess["_user_id"], sess["_fresh"] = voter.get_id(), True
+    assert voter_client.post(f"/proposals/{p.id}/vote").status_code == 302
+    assert _count(client.get(f"/proposals/{p.id}").get_data(as_text=True)) == "1"
+    assert re.search(r'class="vote-count">1<', client.get("/?sort=top").get_data(as_text=True))
+    service.withdraw_vote(voter, p)
+    assert _count(client.get(f"/proposals/{p.id}").get_data(as_text=True)) == "0"
+
+
+def test_a_status_change_shows_at_once_on_list_detail_timeline_and_feed(app, client):
+    p = f.proposal(title="Battery preconditioning")
+    for path in ("/", f"/proposals/{p.id}", "/timeline", "/timeline.atom"):
+        client.get(path)
+    badge = ">Under review</span>"
+    assert badge not in client.get("/").get_data(as_text=True)
+    service.change_status(p, "under_review", f.moderator(), note_en="The team is looking at it")
+    assert badge in client.get("/").get_data(as_text=True)
+    assert badge in client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert "The team is looking at it" in client.get("/timeline").get_data(as_text=True)
+    assert "The team is looking at it" in client.get("/timeline.atom").get_data(as_text=True)
+
+
+def test_hidden_content_leaves_cached_pages_at_once(app, client, auth):
+    p = f.proposal(title="Spam proposal")
+    keep = f.proposal(title="Kept proposal")
+    c = f.comment(keep, body="Rude comment here")
+    f.milestone(p, text_en="Milestone of the spam")
+    reader = f.owner()
+    readers = [client, app.test_client()]
+    with readers[1].session_transaction() as sess:
+        sess["_user_id"], sess["_fresh"] = reader.get_id(), True  # logged in: the shared fragments
+    for r in readers:
+        for path in ("/", f"/proposals/{p.id}", f"/proposals/{keep.id}", "/timeline", "/timeline.atom"):
+            assert r.get(path).status_code == 200
+    mod = f.moderator()
+    moderation.set_hidden(mod, "proposal", p.id, True, "Spam, hidden by a moderator")
+    moderation.set_hidden(mod, "comment", c.id, True, "Rude, hidden by a moderator")
+    for r in readers:
+        assert "Spam proposal" not in r.get("/").get_data(as_text=True)
+        assert r.get(f"/proposals/{p.id}").status_code == 404
+        assert "Rude comment here" not in r.get(f"/proposals/{keep.id}").get_data(as_text=True)
+        assert "Milestone of the spam" not in r.get("/timeline").get_data(as_text=True)
+        assert "Milestone of the spam" not in r.get("/timeline.atom").get_data(as_text=True)
+    moderation.set_hidden(mod, "comment", c.id, False, "Restored after review")
+    assert "Rude comment here" in client.get(f"/proposals/{keep.id}").get_data(as_text=True)
+
+
+def test_nobody_sees_another_visitors_vote_name_or_tools(app, client):
+    p = f.proposal(title="Heat pump")
+    voter, other, mod = f.owner(display_name="Voter Vivian"), f.owner(display_name="Other Otto"), f.moderator()
+    service.vote(voter, p)
+
+    def as_user(user):
+        c = app.test_client()
+        with c.session_transaction() as sess:
+            sess["_user_id"], sess["_fresh"] = user.get_id(), True
+        return c
+
+    f.comment(p, body="A comment to report")
+    mod_page = as_user(mod).get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert "Moderator: hide this proposal" in mod_page
+    voter_page = as_user(voter).get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert 'id="unvote"' in voter_page and "Voter Vivian" in voter_page
+    other_page = as_user(other).get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert 'id="vote"' in other_page and 'id="unvote"' not in other_page
+    assert "Voter Vivian" not in other_page and "Other Otto" in other_page
+    assert "Moderator:" not in other_page and ">Hide<" not in other_page
+    assert "Report" in other_page  # may report: the shared variant for reporters
+    anonymous = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert "Log in to vote" in anonymous
+    for name in ("Voter Vivian", "Other Otto", "Report", "Moderator:"):
+        assert name not in anonymous
+    assert "Voter Vivian" not in client.get("/").get_data(as_text=True)
+
+
+def test_each_anonymous_visitor_gets_their_own_working_csrf_token(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        p = f.proposal(title="Token test")
+        tokens = []
+        for _ in range(2):
+            c = app.test_client()
+            body = c.get(f"/proposals/{p.id}").get_data(as_text=True)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)
+            assert page_cache.CSRF_PLACEHOLDER not in body
+            tokens.append(token)
+            switched = c.post("/lang/en", data={"csrf_token": token, "next": "/"})
+            assert switched.status_code == 302
+        assert tokens[0] != tokens[1]
+
+
+def test_conditional_requests_get_304_until_the_page_changes(app, client):
+    p = f.proposal(title="Etag proposal")
+    for path in (f"/proposals/{p.id}", "/", "/timeline.atom", "/announcements.atom"):
+        first = client.get(path)
+        assert first.headers.get("ETag") and first.headers.get("Last-Modified")
+        again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304 and again.data == b""
+    etag = client.get(f"/proposals/{p.id}").headers["ETag"]
+    service.vote(f.owner(), p)
+    changed = client.get(f"/proposals/{p.id}", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and _count(changed.get_data(as_text=True)) == "1"
+
+
+def test_a_failed_write_leaves_versions_alone_and_a_commit_bumps_them(app):
+    p = f.proposal()
+    scopes = page_cache.detail_scopes(p.id)
+    before = page_cache.versions(scopes)
+    with pytest.raises(Exception):  # noqa: B017  (a refused vote: PermissionDenied)
+        service.vote(f.UserFactory(), p)
+    assert page_cache.versions(scopes) == before
+    service.vote(f.owner(), p)
+    after = page_cache.versions(scopes)
+    assert after[2] != before[2] and after[:2] == before[:2]  # only this proposal's pages
+
+
+def test_the_stale_window_closes_with_the_writers_commit(app, client):
+    """A page built from data read before a write is stored under the versions read before it: once the
+    writer's commit has returned, no reader gets it."""
+    p = f.proposal(title="Race")
+    scopes = page_cache.detail_scopes(p.id)
+    old = page_cache.versions(scopes)
+    service.vote(f.owner(), p)  # commits, then bumps
+    assert page_cache.versions(scopes) != old
+    assert _count(client.get(f"/proposals/{p.id}").get_data(as_text=True)) == "1"
+
+
+def test_a_broken_cache_backend_still_serves_pages(app, client, monkeypatch):
+    p = f.proposal(title="Still served")
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(page_cache.cache, "get_many", broken)
+    monkeypatch.setattr(page_cache.cache, "set_many", broken)
+    assert "Still served" in client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    service.vote(f.owner(), p)  # the bump fails after the commit: logged, the vote stands
+    assert p.vote_count == 1
