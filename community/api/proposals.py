@@ -4,6 +4,7 @@ from functools import partial
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from community import cache as page_cache
 from community.api.auth import requires
 from community.api.schemas import (
     CommentArgs,
@@ -27,6 +28,7 @@ _errors = partial(error_responses, blp)
 
 
 @blp.route("")
+@page_cache.public_page(lambda: [page_cache.SITE, page_cache.LISTS], everyone=True)  # nothing personal in it
 @blp.etag
 @blp.arguments(ProposalListArgs, location="query")
 @blp.response(200, ProposalPageSchema)
@@ -34,7 +36,7 @@ _errors = partial(error_responses, blp)
 def list_proposals(args):
     """List visible proposals, keyset-paged (same sort, filters and search as the web list)."""
     page = service.list_proposals(args["sort"], args["status"], args["category"], args["q"],
-                                  decode_cursor(args["cursor"]), args["limit"])
+                                  decode_cursor(args["cursor"]), args["limit"], bodies=True)
     return {"items": page.items, "next_cursor": encode_cursor(page.next_cursor) if page.next_cursor else None}
 
 
@@ -50,6 +52,7 @@ def create_proposal(data):
 
 
 @blp.route("/<int:proposal_id>")
+@page_cache.public_page(page_cache.detail_scopes)  # anonymous callers only: ``voted`` is the caller's
 @blp.etag
 @blp.response(200, ProposalDetailSchema)
 @_errors(404)

@@ -93,15 +93,17 @@ def _parse_cursor_value(sort: str, value):
 
 
 def list_proposals(sort: str = "top", status: str | None = None, category: str | None = None,
-                   q: str | None = None, after: list | None = None, limit: int = 20) -> Page:
+                   q: str | None = None, after: list | None = None, limit: int = 20, bodies: bool = False) -> Page:
     """One page of visible proposals, keyset-paged so page 500 costs what page 1 costs.
 
     ``sort``: top | newest | updated (descending, ties by id). ``after``: the ``next_cursor`` of the
     previous page ([sort value, id]). ``q``: every search term must match (see community.search).
+    ``bodies``: load ``body`` and ``body_html`` in the same statement (the API list shows them).
     """
     key, tie = SORTS.get(sort, SORTS["top"])
-    # A list shows neither body: leave them in the database (they may be 20k characters each).
-    query = visible_query().options(defer(Proposal.body), defer(Proposal.body_html), shown_user(Proposal.author))
+    query = visible_query().options(shown_user(Proposal.author))
+    if not bodies:  # the web list shows neither: leave them in the database (they may be 20k characters each)
+        query = query.options(defer(Proposal.body), defer(Proposal.body_html))
     if status:
         query = query.filter(Proposal.status == status)
     if category:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import contains_eager, lazyload, load_only
 
 from community import events
 from community.accounts.models import shown_user
@@ -83,8 +83,16 @@ def for_proposal(proposal_id: int) -> list[Milestone]:
 
 
 def feed(kind: str | None = None, before: tuple[datetime, int] | None = None, limit: int = 30) -> list[Milestone]:
-    """Public milestones across the platform, newest first; keyset-paged by (occurred_at, id)."""
-    q = _visible()
+    """Public milestones across the platform, newest first; keyset-paged by (occurred_at, id).
+
+    Each milestone comes with its proposal's title only, from the join that filters hidden proposals (not a
+    second join loading both bodies), and its actor by name."""
+    from community.proposals.models import Proposal
+
+    q = _visible().options(
+        contains_eager(Milestone.proposal).options(load_only(Proposal.id, Proposal.title, Proposal.hidden_at),
+                                                   lazyload(Proposal.author)),
+        shown_user(Milestone.actor))
     if kind:
         q = q.filter(Milestone.kind == kind)
     if before:
