@@ -192,6 +192,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     for key in ("ROUTER_THRESHOLD", "ROUTER_TARGET_PRECISION"):
         if os.environ.get(key):
             cfg[key] = float(os.environ[key])
+    if os.environ.get("PAGE_CACHE_ENABLED"):
+        cfg["PAGE_CACHE_ENABLED"] = os.environ["PAGE_CACHE_ENABLED"].lower() in ("1", "true", "yes")
     if os.environ.get("PAGE_CACHE_SECONDS"):
         cfg["PAGE_CACHE_SECONDS"] = int(os.environ["PAGE_CACHE_SECONDS"])
     for key in ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "DB_RETRY_AFTER_SECONDS", "DB_CONNECT_TIMEOUT"):

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from flask import g, has_request_context
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ColumnElement, Index, UniqueConstraint, event, select, text
+from sqlalchemy import CheckConstraint, ColumnElement, Index, UniqueConstraint, bindparam, event, select, text
 from sqlalchemy.orm import Session, joinedload, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -88,11 +88,13 @@ class User(UserMixin, db.Model):
 # registers an SQL expression correlated to ``users.id`` at start-up, and ``load_session_user`` reads them with
 # the user, its roles and its vehicles in one query. They hold for the current request only (kept in ``g``).
 USER_FACTS: dict[str, Callable[[], ColumnElement]] = {}
+_session_user_stmt: list = []  # built once: constructing it cost more than running it
 
 
 def register_user_fact(name: str, expression: Callable[[], ColumnElement]) -> None:
-    """``expression()`` is evaluated per query, e.g. an EXISTS on the terms valid at this instant."""
+    """``expression()`` is built once; it may compare with ``bindparam("now")``, the instant of each load."""
     USER_FACTS[name] = expression
+    _session_user_stmt.clear()
 
 
 def user_fact(user, name: str, compute: Callable[[], object]):
@@ -118,9 +120,11 @@ def load_session_user(user_id: int) -> User | None:
     """The user with roles, vehicles and every registered fact: one statement (a join of the two small
     collections; a user has a handful of each)."""
     names = list(USER_FACTS)
-    stmt = (select(User, *[USER_FACTS[n]().label(f"fact_{n}") for n in names])
-            .options(joinedload(User.roles), joinedload(User.vehicles)).where(User.id == user_id))
-    row = db.session.execute(stmt).unique().first()
+    if not _session_user_stmt:
+        _session_user_stmt.append(
+            select(User, *[USER_FACTS[n]().label(f"fact_{n}") for n in names])
+            .options(joinedload(User.roles), joinedload(User.vehicles)).where(User.id == bindparam("user_id")))
+    row = db.session.execute(_session_user_stmt[0], {"user_id": user_id, "now": utcnow()}).unique().first()
     if row is None:
         return None
     user = row[0]

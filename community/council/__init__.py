@@ -18,13 +18,12 @@ from community.council import views  # noqa: E402,F401
 
 def _active_term():
     """True while the user (``users.id`` of the enclosing query) holds a council term: read with the user."""
-    from sqlalchemy import exists
+    from sqlalchemy import bindparam, exists
 
     from community.accounts.models import User
     from community.council.models import CouncilTerm
-    from community.dbtypes import utcnow
 
-    at = utcnow()
+    at = bindparam("now", type_=CouncilTerm.starts_at.type)
     return exists().where(CouncilTerm.user_id == User.id, CouncilTerm.starts_at <= at, CouncilTerm.ends_at > at)
 
 
