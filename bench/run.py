@@ -443,8 +443,8 @@ def bench_backend(args, backend: str, plan: Plan, run, client: str) -> dict:
           f"connections, {args.seconds:g} s x {args.rounds} rounds)", flush=True)
     main_run = measure(app, env, args, run, data.detail_id)
     report = "\n\n".join([
-        f"{backend}, {plan.proposals:,} proposals, {big}, {plan.voters + 1:,} users; page cache: "
-        f"{'Redis' if args.redis else 'none'}; gunicorn {args.workers} sync workers for the app and for the bare "
+        f"{backend}, {plan.proposals:,} proposals, {big}, {plan.voters + 1:,} users; page cache in Redis; gunicorn "
+        f"{args.workers} sync workers for the app and for the bare "
         f"Flask app; client {client} x{args.concurrency}, {args.seconds:g} s per page and round, best of "
         f"{args.rounds} rounds. Seeding: " + ", ".join(f"{k} {v:.0f} s" for k, v in timer.marks.items()),
         table(f"Pages at {big} (ratio = page req/s / bare Flask req/s measured just before it)", main_run["pages"]),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from flask import g, has_request_context
 from flask_login import UserMixin
@@ -133,6 +134,7 @@ def load_session_user(user_id: int) -> User | None:
     return user
 
 
+@lru_cache(maxsize=64)
 def shown_user(relationship):
     """Loader option for a relationship to a User shown by name only (author, actor).
 
@@ -140,6 +142,7 @@ def shown_user(relationship):
     otherwise cost two extra queries for every page that merely lists authors. They still load
     lazily if touched. Usage: ``query.options(shown_user(Proposal.author))``.
     """
+    # Cached per relationship: options are immutable, and building them cost more than a list page's query.
     return joinedload(relationship).options(lazyload(User.roles), lazyload(User.vehicles))
 
 
