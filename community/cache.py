@@ -352,11 +352,13 @@ def _anonymous_and_plain() -> bool:
             and not session.get("_flashes"))
 
 
-def _etag(digest: str, personal: bool) -> str:
+def _etag(digest: str, personal: bool, lang: str, tz: str) -> str:
+    # The language and zone are in the tag: after the visitor switches language, the copy their browser
+    # holds in the other language must not be answered with a 304.
     # A stored page carries the visitor's CSRF token: the tag changes with the session's raw token and
     # every half hour, so a browser never revalidates a copy whose token has expired (1 hour).
     extra = f"{session.get('csrf_token', '')}:{int(time.time() // 1800)}" if personal else ""
-    return hashlib.sha1(f"{digest}:{extra}".encode()).hexdigest()[:24]
+    return hashlib.sha1(f"{digest}:{lang}:{tz}:{extra}".encode()).hexdigest()[:24]
 
 
 def _csrf() -> str:
@@ -412,7 +414,8 @@ def public_page(scopes: Callable[..., list[str]], everyone: bool = False):
             if not everyone and CSRF_PLACEHOLDER in body:
                 body = body.replace(CSRF_PLACEHOLDER, _csrf())
             response = current_app.response_class(body, mimetype=mimetype)
-            response.set_etag(_etag(digest, not everyone))
+            response.set_etag(_etag(digest, not everyone, lang, tz))
+            response.vary.update(("Cookie", "Accept-Language"))
             response.last_modified = last_modified(vs)
             response.cache_control.no_cache = True  # a browser may keep it but asks us (cheaply) first
             if not everyone:

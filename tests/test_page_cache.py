@@ -213,3 +213,14 @@ def test_a_broken_cache_backend_still_serves_pages(app, client, monkeypatch):
     assert "Still served" in client.get(f"/proposals/{p.id}").get_data(as_text=True)
     service.vote(f.owner(), p)  # the bump fails after the commit: logged, the vote stands
     assert p.vote_count == 1
+
+
+def test_switching_language_never_revalidates_the_other_languages_copy(app, client):
+    """A browser that holds the zh list and switches to English must get the English page, not a 304."""
+    f.proposal(title="Language proposal")
+    assert client.post("/lang/zh").status_code == 302
+    zh = client.get("/")
+    assert zh.status_code == 200 and "提案" in zh.get_data(as_text=True)
+    assert client.post("/lang/en").status_code == 302
+    en = client.get("/", headers={"If-None-Match": zh.headers["ETag"]})
+    assert en.status_code == 200 and "Proposals" in en.get_data(as_text=True)
