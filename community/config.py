@@ -44,6 +44,8 @@ Environment variables (production reads these):
   STORAGE_S3_REGION         default AWS_DEFAULT_REGION, else us-east-1
   STORAGE_S3_PREFIX         key prefix inside the bucket (several deployments share one bucket); default none
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN   read by boto3 itself (or an instance role)
+  VEHICLE_EVIDENCE_DAYS     days a vehicle's proof photo (and full VIN) is kept after the moderator's decision;
+                            default 30 (community/accounts/evidence.py)
   WEBHOOK_ALLOW_PRIVATE     1: webhook URLs may point at loopback/private addresses (tests, a lab; never in
                             production, where it is ignored: see community.webhooks.service.check_url)
 """
@@ -175,6 +177,9 @@ def load_config(app, overrides: dict | None = None) -> None:
         STORAGE_S3_ENDPOINT_URL=None,
         STORAGE_S3_REGION=None,
         STORAGE_S3_PREFIX="",
+        # Vehicle verification proof (community/accounts/evidence.py): storage folder, days kept after review.
+        VEHICLE_EVIDENCE_DIR="vehicle_evidence",
+        VEHICLE_EVIDENCE_DAYS=30,
     )
     cfg.from_pyfile("config.py", silent=True)
     production = env == "production"
@@ -196,7 +201,8 @@ def load_config(app, overrides: dict | None = None) -> None:
         cfg["PAGE_CACHE_ENABLED"] = os.environ["PAGE_CACHE_ENABLED"].lower() in ("1", "true", "yes")
     if os.environ.get("PAGE_CACHE_SECONDS"):
         cfg["PAGE_CACHE_SECONDS"] = int(os.environ["PAGE_CACHE_SECONDS"])
-    for key in ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "DB_RETRY_AFTER_SECONDS", "DB_CONNECT_TIMEOUT"):
+    for key in ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "DB_RETRY_AFTER_SECONDS", "DB_CONNECT_TIMEOUT",
+                "VEHICLE_EVIDENCE_DAYS"):
         if os.environ.get(key):
             cfg[key] = int(os.environ[key])
     for key in ("MAIL_USE_TLS", "MAIL_USE_SSL", "JOBS_EMBEDDED_SCHEDULER", "RATELIMIT_ENABLED",

@@ -159,6 +159,7 @@ def load(if_empty: bool = False, owners: int = 60, n_proposals: int = 200, votes
 
 def feature_loaders() -> list:
     """Each feature's ``demo.load(ctx)``, in dependency order. A feature adds its line here."""
+    from community.accounts import demo as accounts_demo
     from community.announcements import demo as announcements
     from community.campaigns import demo as campaigns
     from community.council import demo as council
@@ -170,7 +171,7 @@ def feature_loaders() -> list:
     from community.shopper import demo as shopper_demo
 
     # notifications last: it fans out what the others emitted
-    return [council.load, pledge_demo.load, feedback_demo.load, campaigns.load, shopper_demo.load, roadmap.load,
+    return [accounts_demo.load, council.load, pledge_demo.load, feedback_demo.load, campaigns.load, shopper_demo.load, roadmap.load,
             announcements.load, entitlements.load, notifications.load]
 
 

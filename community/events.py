@@ -8,7 +8,7 @@ Event types (``TYPES``) and the object each carries:
   proposal.created / proposal.status_changed: the Proposal; proposal.milestone_added: the Milestone;
   feedback.created / .routed / .answered / .sla_breached: the FeedbackItem;
   campaign.opened / campaign.closed: the Campaign; pledge.created / pledge.cancelled: the Pledge;
-  vehicle.verified: the Vehicle.
+  vehicle.verified / vehicle.rejected: the Vehicle.
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from flask import current_app, has_app_context
 
 TYPES = ("proposal.created", "proposal.status_changed", "proposal.milestone_added",
          "feedback.created", "feedback.routed", "feedback.answered", "feedback.sla_breached",
-         "campaign.opened", "campaign.closed", "pledge.created", "pledge.cancelled", "vehicle.verified")
+         "campaign.opened", "campaign.closed", "pledge.created", "pledge.cancelled", "vehicle.verified",
+         "vehicle.rejected")
 
 Listener = Callable[[str, object], None]
 

@@ -21,7 +21,7 @@ The API other features call (a job is a plain function named by its import path,
 - ``with jobs.exclusive(name) as mine:`` inside a job: True for one holder at a time on every host (a Redis
   lock), so a long job fired twice does its work once; the other run skips.
 
-The schedule (``SCHEDULE``: six periodic jobs and the router's retraining) runs on RQ's own cron
+The schedule (``SCHEDULE``: the periodic jobs and the router's retraining) runs on RQ's own cron
 scheduler (``rq.cron.CronScheduler``, ``flask jobs scheduler``): it ships with RQ, reads cron strings, and
 needs no second package (rq-scheduler has not followed RQ 2). It does not coordinate several schedulers,
 so every periodic run goes through ``run_periodic``, which claims ``(name, slot)`` in ``job_runs`` (a
@@ -90,6 +90,8 @@ SCHEDULE: tuple[Periodic, ...] = (
              "retrain the feedback router on the seed corpus and people's corrections (Sundays)"),
     Periodic("webhooks-deliver", "community.webhooks.delivery:run_due", "* * * * *", 600,
              "send due webhook deliveries: first tries the requests did not send, and retries"),
+    Periodic("vehicle-evidence-purge", "community.accounts.evidence:purge_due", "17 * * * *", 600,
+             "delete vehicle proof photos VEHICLE_EVIDENCE_DAYS after the decision (the audit log keeps it)"),
 )
 BY_NAME = {p.name: p for p in SCHEDULE}
 

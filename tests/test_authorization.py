@@ -17,6 +17,7 @@ service refusal shows as its status (403/409) instead of a flash message. POSTs 
 """
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,6 +31,7 @@ from community.council.models import CouncilTerm
 from community.dbtypes import utcnow
 from community.extensions import db
 from tests import factories as f
+from tests.shopper.factories import image_bytes
 
 VISITORS = ("anonymous", "user", "owner", "council", "moderator", "admin", "agent")
 OK, MOVED, LOGIN = "ok", "moved", "login"
@@ -89,6 +91,11 @@ ROWS: list[Row] = [
     Row("accounts.vehicles", "POST", "/vehicles", MEMBERS),
     Row("accounts.review_queue", "GET", "/moderation/vehicles", MODERATORS),
     Row("accounts.review", "POST", "/moderation/vehicles/{vehicle}", who(LOGIN, 403, 403, 403, MOVED, MOVED)),
+    Row("accounts.send_evidence", "POST", "/vehicles/{vehicle}/evidence",
+        who(LOGIN, OK, 404, 404, 404, 404, agent=404),
+        why="the car's owner only; empty form: 422"),
+    Row("accounts.evidence_photo", "GET", "/moderation/vehicles/evidence/{evidence}",
+        who(LOGIN, 404, 404, 404, OK, OK), why="the owner is told it arrived, never shown it; 404 hides it"),
     # ---- proposals ----
     Row("proposals.new", "GET", "/proposals/new", who(LOGIN, MOVED, OK, OK, OK, OK),
         why="no verified car: sent to add one"),
@@ -376,7 +383,8 @@ def world(app):
     mod = people["moderator"]
     proposal = f.proposal(author=people["owner"])
     comment = f.comment(proposal)
-    vehicle = accounts.add_vehicle(people["user"], "001", 2024, [], f.spare_vin(99))
+    vehicle = accounts.add_vehicle(people["user"], "001", 2024, [], f.spare_vin(99), evidence_kind="licence",
+                                   evidence_file=("licence.jpg", io.BytesIO(image_bytes())))
     draft = sessions.create_session(mod, "Autumn session", utcnow() + timedelta(days=7), place="Lijiang")
     item = sessions.add_to_agenda(mod, draft, proposal)
     published = sessions.create_session(mod, "Spring session", utcnow() - timedelta(days=7), place="Online")
@@ -388,6 +396,7 @@ def world(app):
     token = tokens.tokens_of(people["owner"])[0]
     feedback = f.feedback(author=people["owner"], team="app_connectivity")
     ids = {"proposal": proposal.id, "comment": comment.id, "vehicle": vehicle.id, "user": people["user"].id,
+           "evidence": vehicle.latest_evidence.id,
            "session": draft.id, "item": item.id, "published": published.id, "term": term.id, "token": token.id,
            "feedback": feedback.id, "team": f.teams()["app_connectivity"].id, "agent": people["agent"].id,
            "pledge_item": f.pledge_item("app_connectivity").id, **_campaign_world(mod), **_shopper_world(),

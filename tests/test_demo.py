@@ -37,6 +37,7 @@ def test_demo_load(app, runner, client, monkeypatch):
     _the_canonical_story_has_its_milestones_on_its_days(client)
     _the_demo_logins_work(client)
     _roadmap_announcement_and_the_owner_who_changed_car(client)
+    _a_moderator_sees_proof_in_the_verification_queue(client)
 
 
 def _counts() -> dict[str, int]:
@@ -142,3 +143,23 @@ def _roadmap_announcement_and_the_owner_who_changed_car(client):
     assert entitlements.mismatches() == []
     warranty = next(h for h in entitlements.list_holdings()[0] if h.kind.code == "extended_warranty")
     assert warranty.user_id != changer.id and warranty.vehicle.owner_id == warranty.user_id
+
+
+def _a_moderator_sees_proof_in_the_verification_queue(client):
+    from community.accounts import evidence
+    from community.accounts.models import Vehicle, VehicleEvidence
+
+    proofs = VehicleEvidence.query.order_by(VehicleEvidence.id).all()
+    assert len(proofs) >= 2 and {p.kind for p in proofs} == {"licence", "invoice"}
+    assert all(p.vehicle.status == "pending" and p.vin.endswith(p.vehicle.vin_last4) for p in proofs)
+    mod = User.query.filter_by(email=demo.LOGINS["moderator"]).one()
+    with client.session_transaction() as sess:
+        sess["_user_id"], sess["_fresh"] = mod.get_id(), True
+    page = client.get("/moderation/vehicles?lang=en").get_data(as_text=True)
+    for p in proofs:
+        assert p.vin in page and f"/moderation/vehicles/evidence/{p.id}" in page
+        assert evidence.decode_vin(p.vin).check_digit_ok
+    assert "differs from the claim" in page  # one claim is a year off its VIN
+    photo = client.get(f"/moderation/vehicles/evidence/{proofs[0].id}")
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    assert Vehicle.query.filter_by(status="pending").count() >= len(proofs)

@@ -1,9 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -13,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from community.accounts.evidence import KIND_LABELS
 from community.accounts.service import MIN_PASSWORD
 from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS
 from community.util import options
@@ -69,7 +72,26 @@ class VehicleForm(FlaskForm):
     vin = StringField(_l("VIN"), validators=[DataRequired(),
                                              Length(min=17, max=25, message=_l("A VIN has exactly 17 characters."))],
                       description=_l("17 characters, on the windscreen and your registration certificate."))
+    # Checked by the service (community.accounts.evidence), which names the field in its errors.
+    evidence_kind = RadioField(_l("Proof of ownership"), choices=options(KIND_LABELS),
+                               validators=[Optional()], validate_choice=False)
+    evidence = FileField(_l("Photo of the proof"), render_kw={"accept": "image/jpeg,image/png"},
+                         description=_l("A JPEG or PNG photo, at most 5 MB, where the VIN can be read. Only "
+                                        "moderators see it; it is deleted some days after their decision."))
     submit = SubmitField(_l("Add vehicle"))
+
+
+class EvidenceForm(FlaskForm):
+    """Proof for a car already added (pending without proof, or rejected); prefixed per car on the page."""
+
+    evidence_kind = RadioField(_l("Proof of ownership"), choices=options(KIND_LABELS),
+                               validators=[Optional()], validate_choice=False)
+    vin = StringField(_l("VIN"), validators=[DataRequired(), Length(min=17, max=25,
+                                                                    message=_l("A VIN has exactly 17 characters."))],
+                      description=_l("The car's full VIN again, so we know the photo belongs to it."))
+    evidence = FileField(_l("Photo of the proof"), render_kw={"accept": "image/jpeg,image/png"},
+                         description=_l("A JPEG or PNG photo, at most 5 MB, where the VIN can be read."))
+    submit = SubmitField(_l("Send proof"))
 
 
 class ReviewVehicleForm(FlaskForm):

@@ -184,6 +184,13 @@ class Vehicle(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
     owner = db.relationship("User", back_populates="vehicles", foreign_keys=[owner_id])
+    evidence = db.relationship("VehicleEvidence", back_populates="vehicle", order_by="VehicleEvidence.id",
+                               lazy="selectin", cascade="all, delete-orphan", passive_deletes=True)
+
+    @property
+    def latest_evidence(self) -> VehicleEvidence | None:
+        """The proof uploaded last (the one a moderator reviews), or None."""
+        return self.evidence[-1] if self.evidence else None
 
     @property
     def masked_vin(self) -> str:
@@ -196,3 +203,47 @@ class Vehicle(db.Model):
 
     def __repr__(self) -> str:
         return f"<Vehicle {self.id} {self.model}/{self.model_year} {self.status}>"
+
+
+EVIDENCE_KINDS = ("licence", "invoice")
+
+
+class VehicleEvidence(db.Model):
+    """A photo proving a claim: the vehicle licence (行驶证) or the purchase invoice, with the VIN as typed.
+
+    The photo (re-encoded, in ``community.storage`` under ``stored_name``) and the full VIN are kept only
+    until ``VEHICLE_EVIDENCE_DAYS`` after the decision: then the photo is deleted and ``vin`` and
+    ``stored_name`` are cleared (``purged_at``). The decision itself stays in the audit log. A new upload
+    after a rejection is a new row; the vehicle's last row is the one under review.
+    """
+
+    __tablename__ = "vehicle_evidence"
+    __table_args__ = (
+        CheckConstraint("kind in ('licence','invoice')", name="kind"),
+        CheckConstraint("decision in ('verified','rejected','superseded')", name="decision"),
+        # The purge job's question: decided long enough ago and not yet deleted.
+        Index("ix_vehicle_evidence_due", "decided_at", sqlite_where=text("purged_at is null"),
+              postgresql_where=text("purged_at is null")),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    vehicle_id = db.Column(db.Integer, db.ForeignKey("vehicles.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind = db.Column(db.String(16), nullable=False)
+    vin = db.Column(db.String(17))
+    stored_name = db.Column(db.String(64))
+    content_type = db.Column(db.String(16))
+    width = db.Column(db.Integer)
+    height = db.Column(db.Integer)
+    uploaded_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    decision = db.Column(db.String(16))
+    decided_at = db.Column(UTCDateTime)
+    purged_at = db.Column(UTCDateTime)
+
+    vehicle = db.relationship("Vehicle", back_populates="evidence")
+
+    @property
+    def has_photo(self) -> bool:
+        return self.stored_name is not None and self.purged_at is None
+
+    def __repr__(self) -> str:
+        return f"<VehicleEvidence {self.id} {self.kind} vehicle={self.vehicle_id} {self.decision or 'open'}>"

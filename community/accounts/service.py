@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from community import events
+from community.accounts import evidence
 from community.accounts.models import User, UserRole, Vehicle
 from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS, normalise_vin, vin_hash, vin_problem
 from community.audit import service as audit
@@ -123,11 +124,16 @@ def revoke_role(user: User, role: str, actor: User | None = None) -> None:
         db.session.commit()
 
 
-def add_vehicle(user: User, model: str, model_year: int, hardware: list[str], vin: str) -> Vehicle:
-    """Claim a vehicle (status pending until a moderator verifies it); commits.
+def add_vehicle(user: User, model: str, model_year: int, hardware: list[str], vin: str,
+                evidence_kind: str | None = None, evidence_file: tuple[str, object] | None = None,
+                evidence_required: bool = False) -> Vehicle:
+    """Claim a vehicle (status pending until a moderator verifies it), with its proof when given; commits.
 
-    Raises ValidationError for an unknown model/year/hardware or an invalid VIN, Conflict when
-    the VIN is already claimed and not rejected (enforced by a partial unique index).
+    ``evidence_file`` is ``(file name, binary stream)`` of a photo of the vehicle licence or purchase
+    invoice, ``evidence_kind`` says which (``licence``/``invoice``); the web form requires them
+    (``evidence_required``), the API may send the proof later. Raises ValidationError for an unknown
+    model/year/hardware, an invalid VIN or a refused photo (every field at once), Conflict when the VIN
+    is already claimed and not rejected (enforced by a partial unique index).
     """
     errors = {}
     if model not in MODELS:
@@ -140,15 +146,25 @@ def add_vehicle(user: User, model: str, model_year: int, hardware: list[str], vi
     problem = vin_problem(vin)
     if problem:
         errors["vin"] = problem
+    image = None
+    if evidence_required or evidence_file is not None:
+        errors.update(evidence.check_kind(evidence_kind))
+        try:
+            image = evidence.clean_photo(*(evidence_file or ("", None)))
+        except ValidationError as err:
+            errors.update(err.fields)
     if errors:
         raise ValidationError(_("Please correct the highlighted fields."), errors)
     vehicle = Vehicle(owner=user, model=model, model_year=model_year, hardware=sorted(set(hardware)),
                       vin_hash=vin_hash(vin), vin_prefix=vin[:2], vin_last4=vin[-4:])
     db.session.add(vehicle)
+    proof = evidence.attach(vehicle, evidence_kind, image, vin) if image is not None else None
     try:
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
+        if proof is not None:
+            evidence.discard(proof)
         msg = _("This VIN is already registered. Contact a moderator if it is yours.")
         raise Conflict(msg, {"vin": msg}) from exc
     return vehicle
@@ -157,6 +173,9 @@ def add_vehicle(user: User, model: str, model_year: int, hardware: list[str], vi
 def review_vehicle(vehicle: Vehicle, actor: User, approve: bool, reason: str = "") -> Vehicle:
     """Verify or reject a claimed vehicle; rejection needs a reason shown to the owner. Audited; commits.
 
+    The proof under review gets the decision (its photo is deleted ``VEHICLE_EVIDENCE_DAYS`` later); the
+    audit entry names the outcome, the reason and the kind of proof, never the photo. The owner is told
+    through the ``vehicle.verified``/``vehicle.rejected`` events (community.notifications listens).
     Verifying moves the owner's entitlements that wait for a car onto this one (community.entitlements).
     Raises PermissionDenied, ValidationError (no reason), Conflict (VIN clash; a transferred vehicle).
     """
@@ -167,19 +186,26 @@ def review_vehicle(vehicle: Vehicle, actor: User, approve: bool, reason: str = "
     reason = (reason or "").strip()
     if not approve and not reason:
         raise ValidationError(_("Give the owner a reason for the rejection."), {"reason": _("A reason is required.")})
+    now = utcnow()
     before = {"status": vehicle.status}
     vehicle.status = "verified" if approve else "rejected"
     vehicle.reject_reason = None if approve else reason[:500]
-    vehicle.reviewed_by_id, vehicle.reviewed_at = actor.id, utcnow()
+    vehicle.reviewed_by_id, vehicle.reviewed_at = actor.id, now
+    proof = evidence.mark_decided(vehicle, vehicle.status, now)
+    after = {"status": vehicle.status}
+    if proof is not None:
+        after.update(evidence_id=proof.id, evidence_kind=proof.kind)
     audit.record(actor, "vehicle.verify" if approve else "vehicle.reject", "vehicle", vehicle.id,
-                 before, {"status": vehicle.status}, reason or None)
+                 before, after, reason or None)
     try:
         if approve:  # entitlements waiting for the owner's next car move onto this one, in this transaction
             from community.entitlements.transfers import carry_to  # entitlements builds on accounts
 
             db.session.flush()
             carry_to(vehicle.owner, vehicle, actor)
-            events.emit("vehicle.verified", vehicle)
+        else:
+            db.session.flush()
+        events.emit("vehicle.verified" if approve else "vehicle.rejected", vehicle)
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
@@ -200,4 +226,5 @@ def find_by_email(raw: str) -> User | None:
 
 
 def pending_vehicles(limit: int = 100) -> list[Vehicle]:
+    """Cars waiting for a moderator, oldest first, with their proof loaded."""
     return Vehicle.query.filter_by(status="pending").order_by(Vehicle.id).limit(limit).all()

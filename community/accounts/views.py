@@ -5,8 +5,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 
-from community.accounts import bp, service
+from community import storage
+from community.accounts import bp, evidence, service
 from community.accounts.forms import (
+    EvidenceForm,
     LoginForm,
     PasswordForm,
     PreferencesForm,
@@ -139,25 +141,81 @@ def _same_page(target: str | None) -> str:
     return urlunsplit(("", "", parts.path, query, ""))
 
 
+def _evidence_forms(only: int | None = None, form: EvidenceForm | None = None) -> dict[int, EvidenceForm]:
+    """One proof form per car that may take proof: pending without open proof, or rejected."""
+    forms = {}
+    for v in current_user.vehicles:
+        open_proof = v.latest_evidence is not None and v.latest_evidence.decision is None
+        if v.status == "rejected" or (v.status == "pending" and not open_proof):
+            forms[v.id] = form if (form is not None and v.id == only) else EvidenceForm(prefix=f"ev{v.id}",
+                                                                                        formdata=None)
+    return forms
+
+
+def _upload(field) -> tuple[str, object] | None:
+    data = field.data
+    return (data.filename, data.stream) if data and getattr(data, "filename", "") else None
+
+
 @bp.route("/vehicles", methods=["GET", "POST"])
 @login_required
 def vehicles():
     form = VehicleForm()
     if form.validate_on_submit():
         try:
-            service.add_vehicle(current_user, form.model.data, form.model_year.data, form.hardware.data, form.vin.data)
+            service.add_vehicle(current_user, form.model.data, form.model_year.data, form.hardware.data, form.vin.data,
+                                evidence_kind=form.evidence_kind.data, evidence_file=_upload(form.evidence),
+                                evidence_required=True)
         except DomainError as err:
             apply_errors(form, err)
         else:
-            flash(_("Vehicle added. A moderator will verify it soon."), "success")
+            flash(_("Vehicle added with its proof. A moderator will check it soon; we will tell you the result."),
+                  "success")
             return redirect(url_for("accounts.vehicles"))
-    return render_template("accounts/vehicles.html", form=form), 422 if form.errors else 200
+    return render_template("accounts/vehicles.html", form=form, evidence_forms=_evidence_forms(),
+                           kind_labels=evidence.KIND_LABELS), 422 if form.errors else 200
+
+
+@bp.route("/vehicles/<int:vehicle_id>/evidence", methods=["POST"])
+@login_required
+def send_evidence(vehicle_id):
+    vehicle = db.session.get(Vehicle, vehicle_id)
+    if vehicle is None or vehicle.owner_id != current_user.id:
+        raise NotFound(_("No such vehicle."))
+    form = EvidenceForm(prefix=f"ev{vehicle.id}")
+    if form.validate_on_submit():
+        try:
+            evidence.submit(vehicle, current_user, form.evidence_kind.data, form.vin.data,
+                            *(_upload(form.evidence) or ("", None)))
+        except DomainError as err:
+            apply_errors(form, err)
+        else:
+            flash(_("Proof received. A moderator will check it soon; we will tell you the result."), "success")
+            return redirect(url_for("accounts.vehicles"))
+    return render_template("accounts/vehicles.html", form=VehicleForm(formdata=None),
+                           evidence_forms=_evidence_forms(vehicle.id, form), kind_labels=evidence.KIND_LABELS,
+                           open_form=vehicle.id), 422
 
 
 @bp.route("/moderation/vehicles")
 @role_required("moderator")
 def review_queue():
-    return render_template("accounts/review_queue.html", vehicles=service.pending_vehicles(), form=ReviewVehicleForm())
+    pending = service.pending_vehicles()
+    decoded = {v.id: evidence.decode_vin(v.latest_evidence.vin) for v in pending
+               if v.latest_evidence is not None and v.latest_evidence.vin}
+    return render_template("accounts/review_queue.html", vehicles=pending, decoded=decoded,
+                           kind_labels=evidence.KIND_LABELS, form=ReviewVehicleForm())
+
+
+@bp.route("/moderation/vehicles/evidence/<int:evidence_id>")
+@login_required
+def evidence_photo(evidence_id):
+    """The proof's photo, for moderators only (404 to anyone else), streamed privately."""
+    row = evidence.photo_for(evidence_id, current_user)
+    try:
+        return evidence.serve(row)
+    except storage.MissingObject:
+        raise NotFound(_("No such photo.")) from None
 
 
 @bp.route("/moderation/vehicles/<int:vehicle_id>", methods=["POST"])
@@ -173,7 +231,8 @@ def review(vehicle_id):
         except DomainError as err:
             flash(err.message, "danger")
         else:
-            flash(_("Vehicle verified.") if vehicle.is_verified else _("Vehicle rejected."), "success")
+            flash(_("Vehicle verified. The owner is told.") if vehicle.is_verified
+                  else _("Vehicle rejected. The owner is told, with your reason."), "success")
     else:
         flash(_("The form expired; please try again."), "danger")
     return redirect(url_for("accounts.review_queue"))

@@ -10,6 +10,13 @@ from community.notifications import cli, service, views  # noqa: E402,F401
 bp.after_app_request(service.fan_out_request_events)
 
 
+@bp.record_once
+def _listen(state) -> None:
+    from community import events
+
+    events.subscribe(state.app, service.on_domain_event)
+
+
 @bp.app_context_processor
 def _helpers():
     from flask_login import current_user

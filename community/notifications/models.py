@@ -15,6 +15,7 @@ KINDS = {
     "campaign_closed": _l("Crowdfunding closed"),
     "feedback_reply": _l("Replies to my feedback"),
     "feedback_breach": _l("My feedback missed its promised answer time"),
+    "vehicle_review": _l("Verification of my cars"),
 }
 CHANNELS = {"off": _l("Off"), "in_app": _l("In the app"), "digest": _l("Daily e-mail digest")}
 DEFAULT_CHANNEL = "in_app"

@@ -103,6 +103,25 @@ def notify_user(user_id: int, kind: str, text_zh: str | None, text_en: str | Non
     return _queue(Event(kind=kind, user_id=user_id, text_zh=text_zh, text_en=text_en, link=link))
 
 
+def on_domain_event(event_type: str, obj) -> None:
+    """``community.events`` listener: tell an owner that a moderator verified or rejected their car (no
+    commit; the notification rides on the review's transaction). Both languages are written, so the
+    in-app line and the digest read in the owner's language whatever the moderator's."""
+    if event_type not in ("vehicle.verified", "vehicle.rejected"):
+        return
+    vehicle = obj
+    car = f"{vehicle.model} · {vehicle.model_year} · {vehicle.masked_vin}"
+    texts = {}
+    for lang in ("zh", "en"):
+        with force_locale(lang):
+            if event_type == "vehicle.verified":
+                texts[lang] = _("Your car %(car)s is verified: you can propose, vote and pledge.", car=car)
+            else:
+                texts[lang] = _("Your car %(car)s was not verified. Reason: %(reason)s You can upload new proof.",
+                                car=car, reason=vehicle.reject_reason or "")
+    notify_user(vehicle.owner_id, "vehicle_review", texts["zh"], texts["en"], link="/vehicles")
+
+
 # ---- fan-out ----
 
 def _hidden(event: Event) -> bool:
@@ -331,7 +350,8 @@ def _event_url(event: Event) -> str | None:
 def _describe(event: Event, lang: str) -> str:
     text = (event.text_en or event.text_zh) if lang == "en" else (event.text_zh or event.text_en)
     title = event.proposal.title if event.proposal is not None else ""
-    return f"{KINDS[event.kind]}: {title} {text or ''}".strip()
+    colon = "：" if lang == "zh" else ": "  # docs/copy-guide.zh.md: full-width punctuation after Chinese
+    return f"{KINDS[event.kind]}{colon}" + " ".join(part for part in (title, text) if part)
 
 
 def describe(event: Event) -> str:

@@ -1,40 +1,24 @@
 """Photo uploads: checked by content (not by name), at most 5 MB, re-encoded without metadata.
 
-Only JPEG and PNG that Pillow can fully decode are accepted. Saving re-encodes the pixels into a new
-file, so EXIF (including GPS), XMP, comments and text chunks are dropped; the EXIF orientation is applied
-to the pixels first so the photo still stands the right way up. Photos live in object storage
+Checking and re-encoding are ``community.images.clean`` (shared with vehicle evidence). Photos live in object storage
 (``community.storage``: ``instance/`` by default, an S3 bucket in production) under
 ``<SHOPPER_PHOTO_DIR>/<random name>``, never under static/: the view checks who is asking, then streams
 the object through the app, so a photo uploaded through one host is served by any other.
 """
 from __future__ import annotations
 
-import io
 import logging
 import os
 import secrets
-from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from community import storage
-from community.errors import ValidationError
+from community.images import MAX_BYTES, MAX_PIXELS, CleanImage
+from community.images import clean as _clean
 
 log = logging.getLogger(__name__)
-MAX_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 40_000_000  # a 5 MB file can still decompress to gigabytes; refuse beyond ~40 MP
-FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
-
-
-@dataclass(frozen=True)
-class CleanImage:
-    data: bytes
-    content_type: str
-    extension: str
-    width: int
-    height: int
+__all__ = ["MAX_BYTES", "MAX_PIXELS", "CleanImage", "clean", "key_of", "remove", "serve", "store"]
 
 
 def key_of(stored_name: str) -> str:
@@ -45,48 +29,8 @@ def key_of(stored_name: str) -> str:
 
 
 def clean(filename: str, stream) -> CleanImage:
-    """Read an upload from ``stream`` and return it re-encoded without metadata.
-
-    Raises ValidationError (field ``photos``) naming the file: too large, not a JPEG/PNG by content,
-    or not decodable. The file name and its extension are never trusted.
-    """
-    name = os.path.basename(filename or "") or _("the file")
-    data = stream.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise _refuse(_("%(name)s is larger than 5 MB.", name=name))
-    if not data:
-        raise _refuse(_("%(name)s is empty.", name=name))
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            kind = probe.format
-            if kind not in FORMATS:
-                raise _refuse(_("%(name)s is not a JPEG or PNG image.", name=name))
-            if probe.width * probe.height > MAX_PIXELS:
-                raise _refuse(_("%(name)s has too many pixels.", name=name))
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()
-            upright = ImageOps.exif_transpose(img)
-    except ValidationError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise _refuse(_("%(name)s is not a JPEG or PNG image.", name=name)) from None
-    content_type, extension = FORMATS[kind]
-    out = io.BytesIO()
-    if kind == "JPEG":
-        upright = upright.convert("RGB")
-        upright.info = {}
-        upright.save(out, "JPEG", quality=88, optimize=True)
-    else:
-        if upright.mode not in ("RGB", "RGBA", "L", "LA", "P"):
-            upright = upright.convert("RGBA")
-        upright.info = {}
-        upright.save(out, "PNG", optimize=True)
-    return CleanImage(out.getvalue(), content_type, extension, upright.width, upright.height)
-
-
-def _refuse(message: str) -> ValidationError:
-    return ValidationError(message, {"photos": message})
+    """``community.images.clean`` with errors on the ``photos`` field (the report form's), sizes kept."""
+    return _clean(filename, stream, field="photos")
 
 
 def store(image: CleanImage) -> str:

@@ -1,12 +1,14 @@
 """The main journey as people walk it, in zh and en, at 1280 px and at 390 px (a phone).
 
-A newcomer registers and adds a car; a moderator verifies it and the newcomer is told; the newcomer
+A newcomer registers and adds a car with a photo of its licence; a moderator sees the photo beside the full VIN
+and the model year it encodes, verifies it, and the newcomer is told; the newcomer
 proposes and votes, another owner votes; a moderator moves the status and opens a crowdfunding; the public
 timeline and its Atom feed show the change; the newcomer's feedback is routed to a team whose agent answers;
 an eligible owner pledges and an ineligible one sees why. Any console error or failed request fails it.
 """
 from __future__ import annotations
 
+import random
 import re
 import time
 from datetime import datetime, timedelta
@@ -14,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from community.accounts.vehicles import with_check_digit
+from community.accounts.demo import demo_vin, proof_image
 from tests.browser.conftest import WIDTHS, new_page
 from tests.browser.walk import Walk
 
@@ -53,29 +55,43 @@ def test_main_journey(browser, live_server, screenshots, watch, lang, width):
     page.fill("#confirm", NEW_PASSWORD)
     w.submit("#submit")
 
-    # ... adds a car ...
+    # ... adds a car with a photo of its vehicle licence ...
     w.go("/vehicles")
     page.select_option("#model", "009")
     page.fill("#model_year", "2024")
     page.check("input[name=hardware][value=lidar]")
-    vin = with_check_digit(f"LZ5A1B2C0RN{int(time.time() * 1000) % 1000000:06d}")
+    vin = demo_vin(random.Random(n), 2024)
     page.fill("#vin", vin)
+    page.check("input[name=evidence_kind][value=licence]")
+    page.set_input_files("#evidence", files=[{"name": "licence.jpg", "mimeType": "image/jpeg",
+                                              "buffer": proof_image("licence", vin, "Robin Lee", "009", 2024)}])
     w.submit("#submit")
     w.shot("vehicle-added", w.t("待认证", "Waiting for verification"))
+    w.sees(w.t("证明已收到", "Proof received"))
+    w.axe()
 
-    # ... a moderator checks it and verifies it ...
+    # ... a moderator compares the photo with the full VIN and the year it encodes, and verifies it ...
     w.login(MODERATOR)
     w.go("/moderation/vehicles")
-    card = page.locator(".card", has_text=email)
+    card = page.locator(".review-item", has_text=email)
+    card.scroll_into_view_if_needed()
+    photo = card.locator("img.evidence-photo")
+    photo.wait_for()
+    assert photo.evaluate("img => img.complete && img.naturalWidth > 0"), "the proof photo did not load"
+    assert vin in card.inner_text() and w.t("与填写一致", "matches the claim") in card.inner_text()
+    card.screenshot(path=str(w.out / f"journey-{lang}-{width}-proof-beside-vin.png"))
     w.shot("verification-queue", email)
+    w.axe()
     with page.expect_navigation():
         card.locator("button[name=verify]").click()
     w.shot("vehicle-verified", w.t("车辆已通过认证", "Vehicle verified"))
 
-    # ... and the owner is told.
+    # ... and the owner is told: on the car and in the notifications.
     w.login(email, NEW_PASSWORD)
     w.go("/vehicles")
     w.sees(w.t("已认证", "Verified"))
+    w.go("/notifications")
+    w.shot("owner-told", w.t("已通过认证", "is verified"))
 
     # The new owner proposes and supports the proposal.
     w.go("/proposals/new")
