@@ -2,10 +2,13 @@
 queue, hide/restore/dismiss, block/unblock, vote removal, merging duplicates; and reporting content (anyone)."""
 from functools import partial
 
+from flask import url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from community import storage
+from community.accounts import evidence
 from community.accounts import service as accounts
 from community.accounts.models import Vehicle
 from community.api.auth import requires
@@ -30,8 +33,37 @@ URL_PREFIX = ""
 blp = Blueprint("api_moderation", __name__, description="Moderators: vehicles, statuses and milestones.")
 
 
+class DecodedVinSchema(Schema):
+    wmi = fields.String(required=True, metadata={"description": "World manufacturer identifier: positions 1-3."})
+    manufacturer = fields.String(allow_none=True, metadata={"description": "As the vininfo library knows it."})
+    model_years = fields.List(fields.Integer(), required=True,
+                              metadata={"description": "Position 10's candidates (every 30 years), newest first."})
+    model_year = fields.Integer(allow_none=True, metadata={"description": "The candidate the brand sold; compare "
+                                                                           "with the claimed model_year."})
+    check_digit_ok = fields.Boolean(required=True, metadata={"description": "Position 9 (ISO 3779)."})
+
+
+class ProofSchema(Schema):
+    """The proof under review, for moderators: the full VIN, what it decodes to, and where the photo is."""
+
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    uploaded_at = fields.AwareDateTime(required=True)
+    vin = fields.String(required=True, metadata={"description": "The full VIN as the owner typed it."})
+    decoded = fields.Function(lambda e: DecodedVinSchema().dump(evidence.decode_vin(e.vin)), required=True)
+    photo_url = fields.Function(lambda e: url_for("api_moderation.proof_photo", evidence_id=e.id), required=True,
+                                metadata={"description": "GET it with the same credentials (moderators only)."})
+
+
+def _open_proof(vehicle):
+    proof = vehicle.latest_evidence
+    return proof if proof is not None and proof.decision is None and proof.has_photo else None
+
+
 class PendingVehicleSchema(VehicleSchema):
     owner_id = fields.Integer(dump_only=True)
+    proof = fields.Function(lambda v: ProofSchema().dump(p) if (p := _open_proof(v)) else None, allow_none=True,
+                            metadata={"description": "null: no proof sent yet; ask the owner before verifying."})
 
 
 class ReviewSchema(Schema):
@@ -126,6 +158,19 @@ def pending():
     """Vehicles waiting for verification, oldest first."""
     _moderator()
     return accounts.pending_vehicles()
+
+
+@blp.route("/moderation/vehicles/evidence/<int:evidence_id>/photo")
+@requires("read")
+@blp.response(200, content_type="image/jpeg", description="The photo (image/jpeg or image/png), not to be stored")
+@blp.alt_response(404, schema=ErrorSchema, description="No such photo, deleted, or the caller is no moderator")
+def proof_photo(evidence_id):
+    """The proof's photo, moderators only (404 for anyone else, so an id tells nothing)."""
+    row = evidence.photo_for(evidence_id, current_user)
+    try:
+        return evidence.serve(row)
+    except storage.MissingObject:
+        raise NotFound("No such photo.") from None
 
 
 @blp.route("/moderation/vehicles/<int:vehicle_id>", methods=["POST"])

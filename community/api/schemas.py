@@ -97,6 +97,18 @@ class TimelineArgs(CursorArgs):
     kind = fields.String(load_default=None, validate=validate.OneOf(list(KINDS)))
 
 
+class EvidenceStateSchema(Schema):
+    """What the owner may know of the proof under review: never the photo, never the full VIN."""
+
+    kind = fields.String(required=True, metadata={"description": "licence (行驶证) or invoice (purchase invoice)."})
+    uploaded_at = fields.AwareDateTime(required=True)
+    state = fields.Function(lambda e: "deleted" if e.purged_at else ("under_review" if e.decision is None
+                                                                       else "decided"),
+                            required=True, metadata={"description": "under_review, decided (the photo is kept "
+                                                     "VEHICLE_EVIDENCE_DAYS after the decision) or deleted."})
+    decided_at = fields.AwareDateTime(allow_none=True)
+
+
 class VehicleSchema(Schema):
     id = fields.Integer(dump_only=True)
     model = fields.String(required=True, validate=validate.OneOf(list(MODELS)))
@@ -106,6 +118,9 @@ class VehicleSchema(Schema):
     masked_vin = fields.String(dump_only=True)
     status = fields.String(dump_only=True)
     reject_reason = fields.String(dump_only=True, allow_none=True)
+    evidence = fields.Nested(EvidenceStateSchema, attribute="latest_evidence", dump_only=True, allow_none=True,
+                             metadata={"description": "The proof sent last, or null: send it with "
+                                                      "POST /me/vehicles/{id}/evidence."})
 
 
 class MeSchema(Schema):
