@@ -318,3 +318,29 @@ def test_after_the_purge_the_queue_and_owner_see_no_photo(client, auth):
     assert "the photo has been deleted" in client.get("/vehicles?lang=en").get_data(as_text=True)
     auth.login_as(f.moderator())
     assert client.get(f"/moderation/vehicles/evidence/{row_id}").status_code == 404
+
+
+def test_on_s3_the_proof_is_served_by_any_host_and_the_purge_deletes_it_from_the_bucket(make_app, s3_config,
+                                                                                       tmp_path):
+    """Production's path: two hosts share one bucket (moto's server); what one stored, the other serves and the
+    job on either deletes."""
+    host_a, host_b = make_app(**s3_config), make_app(**s3_config)
+    host_a.instance_path, host_b.instance_path = str(tmp_path / "a"), str(tmp_path / "b")
+    with host_a.app_context():
+        vehicle = _car_with_proof()
+        row_id, key = vehicle.latest_evidence.id, evidence.key_of(vehicle.latest_evidence.stored_name)
+        assert storage.exists(key) and not (tmp_path / "a" / key).exists()
+        mod = f.moderator()
+        mod_id, vehicle_id, login = mod.id, vehicle.id, mod.get_id()
+    with host_b.app_context():
+        from community.accounts.models import User
+
+        client = host_b.test_client()
+        with client.session_transaction() as sess:
+            sess["_user_id"], sess["_fresh"] = login, True
+        resp = client.get(f"/moderation/vehicles/evidence/{row_id}")
+        assert resp.status_code == 200 and resp.get_data()[:3] == b"\xff\xd8\xff"
+        service.review_vehicle(db.session.get(Vehicle, vehicle_id), db.session.get(User, mod_id), approve=True)
+        assert evidence.purge_due(now=utcnow() + timedelta(days=31)) == 1
+    with host_a.app_context():
+        assert not storage.exists(key)
