@@ -6,13 +6,40 @@ export FLASK_APP := wsgi.py
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-browser browser-deps setup serve-prod release fleet bench lint translations translations-update clean
+.PHONY: run test test-browser browser-deps setup serve-prod release fleet bench lint lock lock-check translations translations-update clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# The venv installs the hashed dev lock only (every transitive dependency pinned, pip included): what runs here
+# and in CI is byte for byte what was locked. requirements*.txt are the inputs of `make lock`.
+$(BIN)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
+
+# pip-compile's options for both locks. The index and find-links of this machine's pip configuration stay out of
+# the files; --allow-unsafe pins pip and setuptools too, which --require-hashes needs.
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe \
+  --strip-extras --no-emit-index-url --no-emit-find-links
+
+## lock: after adding or changing a pin in requirements.txt (or requirements-dev.txt), resolve every transitive
+## dependency again into requirements.lock (production) and requirements-dev.lock (dev; constrained by the
+## production lock, so both install the same versions), with hashes, then sync the venv. Existing pins are kept.
+lock: $(BIN)/.installed
+	$(PIP_COMPILE) -o requirements.lock requirements.txt
+	$(PIP_COMPILE) -c requirements.lock -o requirements-dev.lock requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	touch $(BIN)/.installed
+
+## lock-check: the locks match requirements*.txt: the top-level pins (tests/test_lock.py, offline), then a fresh
+## pip-compile into a temporary copy diffed with the committed locks (needs the package index, ~1 min).
+lock-check: $(BIN)/.installed
+	$(BIN)/python -m pytest -q -n 0 tests/test_lock.py
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cp requirements.lock requirements-dev.lock "$$tmp"/ && \
+	if ! { $(PIP_COMPILE) -o "$$tmp"/requirements.lock requirements.txt && \
+	       $(PIP_COMPILE) -c requirements.lock -o "$$tmp"/requirements-dev.lock requirements-dev.txt; } >"$$tmp"/log 2>&1; \
+	then cat "$$tmp"/log; echo "lock-check: pip-compile failed (is the package index reachable?)"; exit 1; fi; \
+	if diff -u requirements.lock "$$tmp"/requirements.lock && diff -u requirements-dev.lock "$$tmp"/requirements-dev.lock; \
+	then echo "lock-check: requirements.lock and requirements-dev.lock match requirements*.txt"; \
+	else echo "lock-check: the locks do not match requirements*.txt: run 'make lock', commit both .lock files"; exit 1; fi
 
 translations: $(BIN)/.installed
 	@if [ -d community/translations ]; then $(BIN)/pybabel compile -d community/translations; fi
