@@ -152,8 +152,9 @@ def _app() -> Flask:
 def execute(target: str, args: tuple = (), kwargs: dict | None = None, once_key: str | None = None):
     """What an RQ job runs: ``target(*args, **kwargs)`` in a fresh app context; returns its result.
 
-    RQ's worker forks a work horse per job: a pooled database connection must not cross the fork, so the
-    horse drops the inherited pool (without closing the parent's sockets) before its first query.
+    ``flask jobs worker`` runs jobs in its own process; a forking RQ worker (someone's own ``rq worker``) runs
+    each in a work horse, where a pooled database connection must not cross the fork, so a forked process
+    drops the inherited pool (without closing the parent's sockets) before its first query.
     """
     global _engine_pid
     app = _app()
@@ -438,12 +439,20 @@ jobs_cli = AppGroup("jobs", help="Background jobs: the RQ worker, the scheduler,
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @click.option("--name", default=None, help="Worker name (default: RQ's, host and pid).")
 def worker_command(burst, name):
-    """Run jobs from JOBS_QUEUE on REDIS_URL (one work horse per job)."""
-    from rq import Worker
+    """Run jobs from JOBS_QUEUE on REDIS_URL, one after another in this process."""
+    from rq import SimpleWorker
 
     if not uses_redis():
         raise click.ClickException("REDIS_URL is not set: without Redis, jobs run inline")
-    worker = Worker([queue_name()], connection=redis_connection(), name=name)
+    # Not RQ's default forking Worker: its work horse is a new process per job, and prometheus_client's
+    # multiprocess mode keeps a counter and a histogram file per process id for good (a dead process's counts
+    # stay in the totals), so the metrics folder would grow by two files per job, forever. Deleting a horse's
+    # files would lose its counts; merging them into another file races with a scrape. Running jobs in this
+    # process writes one set of files per worker. What the fork gave and how it is kept: a job's timeout is
+    # still enforced (RQ's SIGALRM death penalty, the same one the horse uses), each job gets its own app
+    # context and database session (``execute``), and a job that crashes the process is cleaned up by RQ as
+    # abandoned while systemd (Restart=on-failure) starts the worker again.
+    worker = SimpleWorker([queue_name()], connection=redis_connection(), name=name)
     ok = worker.work(burst=burst, with_scheduler=False, logging_level="INFO")
     if burst and not ok:
         click.echo("the queue was empty")

@@ -138,8 +138,8 @@ class FilesystemStorage:
 class S3Storage:
     """Objects in an S3 bucket (AWS or any S3-compatible server) through boto3.
 
-    One boto3 client per process: clients are thread-safe, but a client must not cross a fork (RQ's work
-    horse, gunicorn workers), so it is made again when the process id changes.
+    One boto3 client per process: clients are thread-safe, but a client must not cross a fork (gunicorn's
+    workers, a forking RQ worker), so it is made again when the process id changes.
     """
 
     def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None, region: str | None = None):

@@ -1,4 +1,6 @@
 """Job functions for tests/test_jobs.py: each call leaves one audit row, so doubled work shows as two."""
+import time
+
 from community.audit import service as audit
 from community.extensions import db
 
@@ -11,3 +13,8 @@ def record(tag: str = "") -> str:
 
 def fail() -> None:
     raise RuntimeError("this job always fails")
+
+
+def sleep(seconds: float) -> None:
+    """A job that outlives a short timeout."""
+    time.sleep(seconds)

@@ -3,6 +3,7 @@ the schedule fires, and the worker command as production runs it."""
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from rq.job import Job
 
 from community import jobs
 from community.audit.models import AuditEntry
+from community.extensions import db
 from community.jobs import JobRun
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +35,7 @@ def test_entry(monkeypatch):
 
 
 def _work(app) -> None:
-    """Run what is queued, in this process (the subprocess test covers the forking worker)."""
+    """Run what is queued, in this process (the subprocess test covers `flask jobs worker`)."""
     SimpleWorker([jobs.queue()], connection=jobs.redis_connection()).work(burst=True)
 
 
@@ -150,7 +152,7 @@ def test_the_shipped_schedule_names_functions_that_exist(app):
 
 
 def test_flask_jobs_worker_runs_the_queue_as_production_does(make_app, redis_config, database_url, tmp_path):
-    """The command a platform team runs, in its own process, forking a work horse per job."""
+    """The command a platform team runs, in its own process."""
     app = make_app(**redis_config)
     with app.app_context():
         jobs.enqueue("tests.job_targets:record", "from-worker")
@@ -161,6 +163,57 @@ def test_flask_jobs_worker_runs_the_queue_as_production_does(make_app, redis_con
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         assert _recorded("from-worker") == 1
+
+
+def test_the_worker_keeps_one_set_of_metrics_files_however_many_jobs_it_runs(make_app, redis_config, database_url,
+                                                                            tmp_path):
+    """prometheus_client keeps a file per process id: a worker forking a process per job would add files with
+    every job. The folder holds the same files after 8 jobs as after 1, and the counts still add up, the run
+    killed by its timeout included (and the worker carries on after it)."""
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    metrics_dir = tmp_path / "prometheus"
+    metrics_dir.mkdir()
+    app = make_app(**redis_config)
+    env = {**os.environ, "FLASK_APP": "wsgi.py", "COCREATE_ENV": "testing", "SECRET_KEY": "test",
+           "DATABASE_URL": database_url, "REDIS_URL": redis_config["REDIS_URL"], "LOG_REQUESTS": "off",
+           "JOBS_QUEUE": redis_config["JOBS_QUEUE"], "STORAGE_DIR": str(tmp_path),
+           "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "jobs", "worker"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def wait_for(tag: str) -> None:
+        deadline = time.monotonic() + 60
+        while True:
+            db.session.rollback()  # a fresh snapshot: the worker commits in its own process
+            if _recorded(tag) == 1:
+                return
+            assert worker.poll() is None and time.monotonic() < deadline, worker.stderr.read().decode()[-2000:]
+            time.sleep(0.2)
+
+    try:
+        with app.app_context():
+            jobs.enqueue("tests.job_targets:record", "first")
+            wait_for("first")
+            after_one = sorted(p.name for p in metrics_dir.iterdir())
+            assert after_one, "the job's run was counted in the folder"
+            for n in range(6):
+                jobs.enqueue("tests.job_targets:record", f"more-{n}")
+            slow = jobs.queue().enqueue(jobs.execute, "tests.job_targets:sleep", (30,), {}, None, job_timeout=1)
+            jobs.enqueue("tests.job_targets:record", "after-the-timeout")
+            wait_for("after-the-timeout")
+            assert sorted(p.name for p in metrics_dir.iterdir()) == after_one
+            assert slow.get_status(refresh=True) == "failed"
+            assert "JobTimeoutException" in slow.latest_result().exc_string
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=str(metrics_dir))
+        assert registry.get_sample_value("cocreate_job_runs_total", {"job": "tests.job_targets:record"}) == 8
+        assert registry.get_sample_value("cocreate_job_runs_total", {"job": "tests.job_targets:sleep"}) == 1
+        assert registry.get_sample_value("cocreate_job_failures_total", {"job": "tests.job_targets:sleep"}) == 1
+        assert registry.get_sample_value("cocreate_job_lag_seconds_count", {"job": "tests.job_targets:record"}) == 8
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
 
 
 def test_worker_and_scheduler_refuse_to_start_without_redis(runner):
