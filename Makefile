@@ -108,8 +108,9 @@ release: $(BIN)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" sh deploy/release.sh
 
 ## fleet: two app hosts behind nginx on their own PostgreSQL, Redis, worker and schedulers; load, failures, figures
+## FLEET_ARGS=--short: every figure on less load (~2 min); FLEET_PORT_BASE=N moves its six ports
 fleet: translations
-	nice -n 10 $(BIN)/python bench/fleet.py
+	nice -n 10 $(BIN)/python bench/fleet.py $(FLEET_ARGS)
 
 bench: setup
 	$(BIN)/python bench/run.py

@@ -3,11 +3,13 @@
 Starts on loopback, each on its own port (182xx) and in one temporary folder:
   - PostgreSQL: its own cluster (initdb + postgres, port 18240), so it can be stopped for the outage
     figure; the shared server on 5432 is never touched;
-  - Redis: its own redis-server (port 18279, append-only file so queued jobs survive a kill -9);
-  - two app hosts: gunicorn (deploy/gunicorn.conf.py) on 18281 and 18282, separate instance folders,
+  - Redis: its own redis-server (port 18241, append-only file so queued jobs survive a kill -9);
+  - two app hosts: gunicorn (deploy/gunicorn.conf.py) on 18243 and 18244, separate instance folders,
     production settings, shared storage (object storage when moto's server is installed, else a folder);
   - one RQ worker and two schedulers (``flask jobs worker`` / ``flask jobs scheduler``);
-  - nginx (Debian's package, installed with apt-get when absent) on 18280 in front of both hosts.
+  - nginx (Debian's package, installed with apt-get when absent) on 18242 in front of both hosts;
+  - moto's S3 server on 18245 (object storage).
+(--port-base moves all six.)
 The release step (deploy/release.sh: migrations once, a first router model) runs before the hosts start.
 
 Then it drives a bounded load through nginx from many loopback source addresses (votes, pledges, feedback,
@@ -16,7 +18,7 @@ PostgreSQL unreachable for 5 s, and prints every figure; everything it started i
 end (and on Ctrl-C), within 10 minutes in all. A figure whose part is not in this checkout prints
 "not available".
 
-    nice -n 10 .venv/bin/python bench/fleet.py [--keep-logs]
+    nice -n 10 .venv/bin/python bench/fleet.py [--short] [--owners N] [--port-base N] [--keep-logs]
 """
 from __future__ import annotations
 
@@ -43,7 +45,16 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-PG_PORT, REDIS_PORT, NGINX_PORT, HOST_PORTS, S3_PORT = 18240, 18279, 18280, (18281, 18282), 18283
+PORT_BASE = 18240  # --port-base: six consecutive loopback ports from here
+
+
+def use_ports(base: int) -> None:
+    """PostgreSQL on base, Redis +1, nginx +2, the two hosts +3 and +4, the S3 server +5."""
+    global PG_PORT, REDIS_PORT, NGINX_PORT, HOST_PORTS, S3_PORT
+    PG_PORT, REDIS_PORT, NGINX_PORT, HOST_PORTS, S3_PORT = base, base + 1, base + 2, (base + 3, base + 4), base + 5
+
+
+use_ports(PORT_BASE)
 DEADLINE = time.monotonic() + 9 * 60  # everything is stopped by 10 minutes even when a step hangs
 PASSWORD = "correct-horse-battery"  # tests/factories.py's password for every seeded account
 
@@ -206,15 +217,29 @@ def find_postgres_bin() -> Path:
 
 
 def ensure_nginx() -> str:
+    """nginx's binary; Debian's package installed with apt-get when absent (root only, as on CI).
+
+    The package's install script would start Debian's own nginx on port 80, a daemon this script did not
+    start and would not stop: a policy-rc.d answering 101 ("action forbidden", Debian's mechanism for
+    exactly this) keeps it from starting, and is removed again afterwards."""
     found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
     if found:
         return found
-    say("nginx is absent: installing Debian's package (apt-get install nginx-light)")
+    say("nginx is absent: installing Debian's package (apt-get install nginx)")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "nginx-light"]
-    if subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL).returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], env=env, stdout=subprocess.DEVNULL, check=True)
-        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
+    cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "nginx"]
+    policy = Path("/usr/sbin/policy-rc.d")
+    made_policy = not policy.exists()
+    if made_policy:
+        policy.write_text("#!/bin/sh\n# bench/fleet.py: no service starts while it installs nginx\nexit 101\n")
+        policy.chmod(0o755)
+    try:
+        if subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL).returncode != 0:
+            subprocess.run(["apt-get", "update", "-q"], env=env, stdout=subprocess.DEVNULL, check=True)
+            subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
+    finally:
+        if made_policy:
+            policy.unlink()
     return shutil.which("nginx") or "/usr/sbin/nginx"
 
 
@@ -456,6 +481,7 @@ class Load:
         self.lock = threading.Lock()
         self.acked = {"vote": set(), "pledge": set(), "feedback": set(), "photo": 0, "login": 0}
         self.statuses: Counter = Counter()
+        self.by_kind: dict[str, Counter] = {}
         self.retry_after_503 = 0
         self.statuses_500 = 0
         self.ops: list = []
@@ -471,9 +497,10 @@ class Load:
         random.Random(7).shuffle(self.ops)
         self.shopper = Client(NGINX_PORT, "127.0.9.9")
 
-    def _note(self, status: int, headers) -> None:
+    def _note(self, status: int, headers, kind: str = "read") -> None:
         with self.lock:
             self.statuses[status] += 1
+            self.by_kind.setdefault(kind, Counter())[status] += 1
             if status == 503 and headers.get("Retry-After"):
                 self.retry_after_503 += 1
             if status == 500:
@@ -509,7 +536,7 @@ class Load:
                 if status == 302:
                     self.acked["photo"] += 1
             key = None
-        self._note(status, headers)
+        self._note(status, headers, kind)
         if 200 <= status < 300 and kind in ("vote", "pledge", "feedback"):
             with self.lock:
                 self.acked[kind].add(key)
@@ -585,8 +612,10 @@ def check_writes(load: Load, data: dict) -> None:
            f"{len(load.acked['feedback'])} / {len(found)} / {len(load.acked['feedback'] - found)} / "
            f"{sum(c - 1 for _, c in rows if c > 1)}")
     photos = query("SELECT count(*) FROM shopper_photos")[0][0]
-    figure("photos: acknowledged uploads / stored", f"{load.acked['photo']} / {photos}")
-    figure("logins through nginx: succeeded", f"{load.acked['login']} of {sum(1 for o in load.ops if o[0] == 'login')}")
+    figure("photos: acknowledged uploads / stored", f"{load.acked['photo']} / {photos} "
+           f"(answers: {summary(load.by_kind.get('photo', Counter()))})")
+    figure("logins through nginx: succeeded", f"{load.acked['login']} of {sum(1 for o in load.ops if o[0] == 'login')} "
+           f"(answers: {summary(load.by_kind.get('login', Counter()))}; 502/503 during the outages)")
 
 
 def check_login_throttle(data: dict) -> None:
@@ -637,6 +666,9 @@ def check_cache_freshness(data: dict) -> None:
 
     before = count_on_b()
     count_on_b()
+    scan = subprocess.run([shutil.which("redis-cli") or "redis-cli", "-p", str(REDIS_PORT), "--scan", "--pattern",
+                           "*page:proposals.detail:*"], capture_output=True, text=True)
+    cached_pages = len(scan.stdout.split())
     voter = Client(HOST_PORTS[0], "127.0.5.6", owner["token"])
     status, _, _ = voter.request("POST", f"/api/v1/proposals/{proposal}/vote")
     changed_at = time.monotonic()
@@ -648,7 +680,8 @@ def check_cache_freshness(data: dict) -> None:
         time.sleep(0.05)
     fresh = f"{seen:.2f} s" if seen is not None else "NOT within 5 s"
     if has_module("cache"):
-        figure("cached page changed on A, fresh on B after", f"{fresh} (vote {status})")
+        figure("cached page changed on A, fresh on B after", f"{fresh} (vote {status}; B had served it from the "
+               f"page cache: {cached_pages} proposal page(s) in Redis)")
     else:
         figure("cached page changed on A, fresh on B after", f"not available (no page cache in this checkout; "
                f"uncached, B showed the change after {fresh})")
@@ -679,9 +712,14 @@ def metrics_total(port: int) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--owners", type=int, default=30, help="owners generating load (default 30)")
+    parser.add_argument("--owners", type=int, default=None, help="owners generating load (default 30; 10 --short)")
+    parser.add_argument("--short", action="store_true",
+                        help="every figure, on less load: 10 owners, phases of 4, 4 and 8 s (about 2 minutes)")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temporary folder with every log")
+    parser.add_argument("--port-base", type=int, default=int(os.environ.get("FLEET_PORT_BASE") or PORT_BASE),
+                        help=f"first of six consecutive ports (default $FLEET_PORT_BASE, else {PORT_BASE})")
     args = parser.parse_args()
+    use_ports(args.port_base)
     workdir = Path(tempfile.mkdtemp(prefix="cocreate-fleet-"))
     os.chmod(workdir, 0o755)
     fleet = Fleet(workdir)
@@ -716,7 +754,8 @@ def run(fleet: Fleet, args) -> int:
     out = subprocess.run(["sh", "deploy/release.sh"], cwd=ROOT, env=release_env, capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"release step failed:\n{out.stderr[-3000:]}")
-    data = seed(release_env, args.owners)
+    data = seed(release_env, args.owners or (10 if args.short else 30))
+    seconds = (4, 4, 8) if args.short else (10, 10, 14)  # the last phase holds the 5 s PostgreSQL outage
     for name, port in zip("AB", HOST_PORTS, strict=True):
         start_host(fleet, env, name, port)
     jobs = has_module("jobs")
@@ -739,7 +778,7 @@ def run(fleet: Fleet, args) -> int:
     batches = [load.ops[:third], load.ops[third:2 * third], load.ops[2 * third:]]
 
     say("\n== load through nginx; host B killed with SIGKILL halfway")
-    counts = load.phase(batches[0], 10, lambda: fleet.kill("host-B"))
+    counts = load.phase(batches[0], seconds[0], lambda: fleet.kill("host-B"))
     figure("answers during the phase", summary(counts))
     start_host(fleet, env, "B", HOST_PORTS[1])
     wait_ready(HOST_PORTS[1], "host B after restart")
@@ -757,7 +796,7 @@ def run(fleet: Fleet, args) -> int:
     if jobs:  # a job waiting in the queue when Redis dies: the worker is paused so it cannot take it first
         fleet.procs["worker"].send_signal(signal.SIGSTOP)
         enqueue_marker(host_env(env, fleet, "A", 0), tag)
-    counts = load.phase(batches[1], 10, kill_redis, at=0.3)
+    counts = load.phase(batches[1], seconds[1], kill_redis, at=0.3)
     figure("answers during the phase", summary(counts))
     figure("rate limits while Redis is down", "fail open to per-worker memory counting (see README)")
     if jobs:
@@ -783,28 +822,33 @@ def run(fleet: Fleet, args) -> int:
     outage = {}
 
     def stop_pg():
+        # Two probes: the home page, which anonymous visitors get from the page cache in Redis, and a page the
+        # cache cannot hold (a query string never asked before), which needs the database.
         pg.stop()
         outage["stopped"] = time.monotonic()
-        during = Counter()
+        cached, uncached = Counter(), Counter()
         while time.monotonic() - outage["stopped"] < 5:
-            status, headers, _ = Client(NGINX_PORT, "127.0.4.4").get("/?lang=en")
-            during[(status, bool(headers.get("Retry-After")) if headers else False)] += 1
+            for path, seen in (("/?lang=en", cached), (f"/?lang=en&fleet={secrets.token_hex(4)}", uncached)):
+                status, headers, _ = Client(NGINX_PORT, "127.0.4.4").get(path)
+                seen[(status, bool(headers.get("Retry-After")) if headers else False)] += 1
             time.sleep(0.1)
-        outage["during"] = during
+        outage["cached"], outage["uncached"] = cached, uncached
         pg.start()
         outage["started"] = time.monotonic()
         while time.monotonic() - outage["started"] < 30:
-            if Client(NGINX_PORT, "127.0.4.4").get("/?lang=en")[0] == 200:
+            if Client(NGINX_PORT, "127.0.4.4").get(f"/?lang=en&fleet={secrets.token_hex(4)}")[0] == 200:
                 outage["recovered"] = time.monotonic() - outage["started"]
                 break
             time.sleep(0.05)
 
-    counts = load.phase(batches[2], 14, stop_pg, at=0.2)
+    counts = load.phase(batches[2], seconds[2], stop_pg, at=0.2)
     figure("answers during the phase", summary(counts))
-    during = outage.get("during", Counter())
-    figure("pages while PostgreSQL was down (status, Retry-After)",
-           ", ".join(f"{s} {'with' if r else 'without'} Retry-After: {c}" for (s, r), c in sorted(during.items())))
-    figure("first 200 after PostgreSQL was back", f"{outage['recovered']:.2f} s, no restart"
+    for key, name in (("uncached", "a page not in the cache, PostgreSQL down"),
+                      ("cached", "the cached home page, PostgreSQL down")):
+        during = outage.get(key, Counter())
+        figure(name, ", ".join(f"{s} {'with' if r else 'without'} Retry-After: {c}"
+                               for (s, r), c in sorted(during.items())))
+    figure("first 200 of an uncached page after PostgreSQL was back", f"{outage['recovered']:.2f} s, no restart"
            if "recovered" in outage else "NOT within 30 s")
     figure("500 answers in the whole run", load.statuses_500)
     figure("503 answers carrying Retry-After", load.retry_after_503)
