@@ -587,6 +587,13 @@ def query(sql: str, *args):
 
 
 def check_writes(load: Load, data: dict) -> None:
+    def unanswered(found: set, kind: str) -> str:
+        """Writes committed whose client got no 2xx: the host was killed, or the proxy gave up, after the commit.
+        Not lost and not doubled (each was tried once); the client would see them on its next read."""
+        extra = len(found - load.acked[kind])
+        answers = {k: v for k, v in load.by_kind.get(kind, Counter()).items() if not 200 <= k < 300}
+        return f"; {extra} applied whose answer was lost ({summary(Counter(answers))} answered)" if extra else ""
+
     owner_ids = [o["id"] for o in data["owners"]]
     votes = query("SELECT user_id, proposal_id, count(*) FROM votes WHERE user_id = ANY(%s) AND proposal_id = ANY(%s)"
                   " GROUP BY 1, 2", owner_ids, data["proposals"][:4])
@@ -596,7 +603,7 @@ def check_writes(load: Load, data: dict) -> None:
                   "(SELECT count(*) FROM votes v WHERE v.proposal_id = p.id)", data["proposals"])[0][0]
     figure("votes: acknowledged / found / lost / doubled",
            f"{len(load.acked['vote'])} / {len(found)} / {len(load.acked['vote'] - found)} / {doubled}"
-           f" (proposals whose stored count differs from their rows: {drift})")
+           f" (proposals whose stored count differs from their rows: {drift}){unanswered(found, 'vote')}")
     pledges = query("SELECT vehicle_id, count(*) FROM pledges WHERE campaign_id = %s AND status = 'active' "
                     "GROUP BY 1", data["campaign"])
     found = {v for v, _ in pledges}
@@ -604,13 +611,13 @@ def check_writes(load: Load, data: dict) -> None:
     figure("pledges: acknowledged / found / lost / doubled",
            f"{len(load.acked['pledge'])} / {len(found)} / {len(load.acked['pledge'] - found)} / "
            f"{sum(c - 1 for _, c in pledges if c > 1)} "
-           f"(campaign's pledge_count {count} vs {sum(c for _, c in pledges)} rows)")
+           f"(campaign's pledge_count {count} vs {sum(c for _, c in pledges)} rows){unanswered(found, 'pledge')}")
     rows = query("SELECT substring(text from 'fleet-[0-9]+-[0-9]+-[0-9a-f]+'), count(*) FROM feedback_items "
                  "WHERE text LIKE 'CarPlay disconnects fleet-%%' GROUP BY 1")
     found = {m for m, _ in rows}
     figure("feedback: acknowledged / found / lost / doubled",
            f"{len(load.acked['feedback'])} / {len(found)} / {len(load.acked['feedback'] - found)} / "
-           f"{sum(c - 1 for _, c in rows if c > 1)}")
+           f"{sum(c - 1 for _, c in rows if c > 1)}{unanswered(found, 'feedback')}")
     photos = query("SELECT count(*) FROM shopper_photos")[0][0]
     figure("photos: acknowledged uploads / stored", f"{load.acked['photo']} / {photos} "
            f"(answers: {summary(load.by_kind.get('photo', Counter()))})")
