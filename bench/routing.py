@@ -36,7 +36,7 @@ from community.routing.model import DEFAULT_THRESHOLD, Router  # noqa: E402
 from community.routing.report import coverage_precision  # noqa: E402
 from community.routing.train import train_router  # noqa: E402
 
-SINGLE_CALLS = 500
+SINGLE_CALLS = 1000
 
 
 def _met(value: float, target: float, above: bool = True) -> str:
@@ -73,11 +73,13 @@ def latency(router: Router, texts: list[str]) -> str:
     return _percentiles(lambda text: router.predict([text]), texts)
 
 
-def route_latency(router: Router, texts: list[str]) -> str:
+def route_latency(router: Router, texts: list[str], revalidate: float | None = None) -> str:
     """Figures of the app's ``routing_service.route(text)``: what a feedback request pays for routing.
 
     A throw-away app (SQLite on tmpfs, the real migrations) with ``router`` saved and activated as a version;
-    each call reads the active version's name (one indexed query) and predicts with the cached model.
+    each call predicts with the worker's cached model and reads the active version's name (one indexed query)
+    only when its answer is older than ``revalidate`` seconds (config ROUTER_REVALIDATE_SECONDS; None: the
+    app's default; 0: on every call, as before issue 16).
     """
     import logging
     import tempfile
@@ -90,7 +92,8 @@ def route_latency(router: Router, texts: list[str]) -> str:
 
     work = Path(tempfile.mkdtemp(prefix="routing-bench-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
     app = create_app({"COCREATE_ENV": "testing", "TESTING": True, "SECRET_KEY": "bench",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{work / 'bench.db'}", "ROUTER_MODELS_DIR": str(work)})
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{work / 'bench.db'}", "ROUTER_MODELS_DIR": str(work),
+                      **({} if revalidate is None else {"ROUTER_REVALIDATE_SECONDS": revalidate})})
     with app.app_context():
         upgrade()
         logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -106,10 +109,11 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="benchmarks to run (seed, ccf2018-car-subjects, dataclue-cic, "
                         "banking77, clinc150)")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--speed-only", action="store_true", help="no held-out figures: latency and fit time only")
     parser.add_argument("--skip-fit-speed", action="store_true", help="latency only: no 10k-text training")
     args = parser.parse_args()
     root = datasets_root(args.datasets)
-    wanted = set(args.only or ["seed", *PUBLIC])
+    wanted = set() if args.speed_only else set(args.only or ["seed", *PUBLIC])
     print(f"threshold {args.threshold:.2f}; datasets under {root}")
     if "seed" in wanted:
         m, _, fit, _ = run(seed_benchmark(), args.threshold)
@@ -153,7 +157,12 @@ def main() -> None:
     router = train_router(threshold=args.threshold)
     texts = [r.text for r in load_seed()] + load_offtopic()
     print(f"one prediction (production seed router): {latency(router, texts)}")
-    print(f"routing one feedback in the app (active-version read + prediction): {route_latency(router, texts)}")
+    from community.feedback.routing_service import REVALIDATE_SECONDS
+
+    print(f"routing one feedback in the app, active version cached per worker (re-read at most every "
+          f"{REVALIDATE_SECONDS:.0f} s): {route_latency(router, texts)}")
+    print(f"routing one feedback in the app, active version read on every call (before issue 16): "
+          f"{route_latency(router, texts, revalidate=0.0)}")
     if cic_fit is None and (root / "dataclue-cic").is_dir() and not args.skip_fit_speed:
         bench = PUBLIC["dataclue-cic"](root)
         started = time.perf_counter()

@@ -1,6 +1,7 @@
 """Learning from corrections, measured: replay a real labelled stream through the app's own routing path.
 
     nice -n 10 python bench/routing_replay.py [--start seed|empty|both] [--every N] [--window W] [--limit K]
+                                              [--target-precision P]
 
 The stream is the car-forum set (``../shared/datasets/ccf2018-car-subjects``: unique single-subject comments,
 subjects as teams), in a fixed shuffled order, read where it lies. A throw-away app (temporary SQLite file and
@@ -20,7 +21,10 @@ triage until the first training.
 Printed per window of ``--window`` comments: top-label accuracy (no model counts wrong), share routed
 automatically, precision of what was routed automatically, corrections so far, active version trainings.
 Then the same figures over the ``--window`` comments after the 1,000th correction, against the target:
-precision >= 0.95 with coverage >= 60 %. Minutes of one core: run it ``nice``d.
+precision >= 0.95 with coverage >= 60 %. The app runs with config ROUTER_TARGET_PRECISION = ``--target-precision``
+(default 0.95, the issue's target for this stream; the app's own default is 0.98, which on this stream cannot
+route 60 %: even cut-offs chosen on the window itself route about a third at 0.98). Minutes of one core: run
+it ``nice``d.
 """
 
 from __future__ import annotations
@@ -76,7 +80,8 @@ class Window:
         return f"{acc:9.3f}{cov:9.3f}{'-' if prec is None else f'{prec:.3f}':>10}"
 
 
-def replay(items: list[tuple[str, str]], start: str, every: int, window: int, verbose: bool = False) -> None:
+def replay(items: list[tuple[str, str]], start: str, every: int, window: int, verbose: bool = False,
+           target: float = 0.95) -> None:
     from flask_migrate import upgrade
 
     from community import create_app
@@ -91,7 +96,7 @@ def replay(items: list[tuple[str, str]], start: str, every: int, window: int, ve
     app = create_app({"COCREATE_ENV": "testing", "TESTING": True, "SECRET_KEY": "replay", "RATELIMIT_ENABLED": False,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{work / 'replay.db'}",
                       "ROUTER_MODELS_DIR": str(work / "models"), "ROUTER_RETRAIN_EVERY": every,
-                      "ROUTER_TRAIN_ON_SEED": start == "seed"})
+                      "ROUTER_TRAIN_ON_SEED": start == "seed", "ROUTER_TARGET_PRECISION": target})
     with app.app_context():
         upgrade()
         pledge.ensure_teams()
@@ -112,7 +117,8 @@ def replay(items: list[tuple[str, str]], start: str, every: int, window: int, ve
             started = time.perf_counter()
             retrain.train()
             trainings, activations, train_seconds = 1, 1, time.perf_counter() - started
-        print(f"\n== start: {start}; retrain every {every} corrections; {len(items)} comments, windows of {window}")
+        print(f"\n== start: {start}; retrain every {every} corrections; target precision {target}; {len(items)} "
+              f"comments, windows of {window}")
         print(f"{'items':>7}{'accuracy':>9}{'auto':>9}{'precision':>10}{'corrections':>12}{'trainings':>10}"
               f"{'activated':>10}")
         corrections, current, after_target = 0, Window(), None
@@ -167,6 +173,8 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=100, help="retrain after this many corrections (default 100)")
     parser.add_argument("--window", type=int, default=500, help="stream items per printed window (default 500)")
     parser.add_argument("--limit", type=int, help="replay only the first K comments of the stream")
+    parser.add_argument("--target-precision", type=float, default=0.95,
+                        help="config ROUTER_TARGET_PRECISION of the replayed app (default 0.95)")
     parser.add_argument("--verbose", action="store_true", help="one line per training: rows, decision, thresholds")
     args = parser.parse_args()
     root = datasets_root(args.datasets)
@@ -174,7 +182,7 @@ def main() -> None:
         sys.exit(f"no {root / 'ccf2018-car-subjects'}: pass --datasets or set COCREATE_DATASETS")
     items = stream(root, args.limit)
     for start in (["seed", "empty"] if args.start == "both" else [args.start]):
-        replay(items, start, args.every, args.window, args.verbose)
+        replay(items, start, args.every, args.window, args.verbose, args.target_precision)
 
 
 if __name__ == "__main__":

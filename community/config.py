@@ -21,6 +21,8 @@ Environment variables (production reads these):
                             threshold of their own in the model version; default 0.5
   ROUTER_TARGET_PRECISION   precision (0..1) each team's own threshold must reach on validation when a
                             version is trained; default 0.98
+  ROUTER_REVALIDATE_SECONDS a worker re-reads which router version is active at most this often, so an
+                            activation elsewhere serves everywhere within it; default 5 (0: every routing)
   MAIL_BACKEND              smtp (production default), console (development), file (with MAIL_FILE_PATH)
   MAIL_SERVER, MAIL_PORT, MAIL_USERNAME, MAIL_PASSWORD, MAIL_USE_TLS, MAIL_USE_SSL, MAIL_DEFAULT_SENDER
   PUBLIC_BASE_URL           the site's address as people reach it, e.g. ``https://cocreate.example.com``;
@@ -139,6 +141,8 @@ def load_config(app, overrides: dict | None = None) -> None:
         ROUTER_MODELS_DIR="models",
         ROUTER_THRESHOLD=0.5,
         ROUTER_TARGET_PRECISION=0.98,
+        # Seconds a worker trusts its cached answer to "which version is active" (routing_service).
+        ROUTER_REVALIDATE_SECONDS=5.0,
         # Retrain once this many routing corrections came in since the last training (retrain.retrain_due).
         ROUTER_RETRAIN_EVERY=100,
         # False: versions learn from the app's corrections only, without the shipped seed corpus.
@@ -194,7 +198,7 @@ def load_config(app, overrides: dict | None = None) -> None:
                 "STORAGE_S3_ENDPOINT_URL", "STORAGE_S3_REGION", "STORAGE_S3_PREFIX"):
         if os.environ.get(key):
             cfg[key] = os.environ[key]
-    for key in ("ROUTER_THRESHOLD", "ROUTER_TARGET_PRECISION"):
+    for key in ("ROUTER_THRESHOLD", "ROUTER_TARGET_PRECISION", "ROUTER_REVALIDATE_SECONDS"):
         if os.environ.get(key):
             cfg[key] = float(os.environ[key])
     if os.environ.get("PAGE_CACHE_ENABLED"):

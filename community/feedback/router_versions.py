@@ -29,6 +29,11 @@ from community.extensions import db
 from community.feedback.models import RouterActivation
 
 
+#: Activations made by this process: ``routing_service`` re-reads the active version at once when it changed
+#: (other processes see an activation within config ROUTER_REVALIDATE_SECONDS).
+activations = 0
+
+
 def models_prefix() -> str:
     """The storage key prefix of the versions: config ROUTER_MODELS_DIR (default ``models``)."""
     return (current_app.config.get("ROUTER_MODELS_DIR") or "models").strip("/")
@@ -146,7 +151,8 @@ def list_versions() -> list[VersionRow]:
 
 
 def activate(version: str, actor=None, reason: str = "activate", now: datetime | None = None) -> RouterActivation:
-    """Make ``version`` the one that serves; audit it; commit. Workers pick it up on their next routing.
+    """Make ``version`` the one that serves; audit it; commit. This process routes with it at once, other
+    workers and hosts within config ROUTER_REVALIDATE_SECONDS (``routing_service``).
 
     Refuses (NotFound) a version without a folder and (ValidationError) one whose model does not load,
     so a typo cannot send every item to triage. Activating the active version again is allowed (no-op
@@ -169,6 +175,8 @@ def activate(version: str, actor=None, reason: str = "activate", now: datetime |
     audit.record(actor, "routing.activate", "router_activation", row.id, {"version": previous},
                  {"version": version}, note=reason)
     db.session.commit()
+    global activations
+    activations += 1
     return row
 
 

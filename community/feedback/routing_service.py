@@ -2,8 +2,12 @@
 
 The active version is recorded in the database (``router_versions``); each worker keeps the loaded model
 keyed by its version name and loads again only when another version is activated (a retrain or a rollback
-takes effect without a restart). Whatever goes wrong -- no version, missing or corrupt files, an exception
-inside ``predict`` -- the answer is "triage", with a note saying why.
+takes effect without a restart). Which version is active is read again at most every config
+ROUTER_REVALIDATE_SECONDS (default 5) per worker, not on every routing (that read cost about 3 ms, more than
+the prediction): an activation on another host or worker serves everywhere within that bound (plus one
+model load), one in this worker at once (``router_versions.activate`` bumps ``activations``). Whatever goes
+wrong -- no version, missing or corrupt files, an exception inside ``predict`` -- the answer is "triage",
+with a note saying why.
 """
 from __future__ import annotations
 
@@ -39,37 +43,51 @@ class Routing:
 RETRY_FAILED_SECONDS = 60.0
 
 
+#: Re-read which version is active at most this often per worker (seconds), unless config
+#: ROUTER_REVALIDATE_SECONDS says otherwise; 0 reads it on every routing.
+REVALIDATE_SECONDS = 5.0
+
+
 def _load():
     """The Router of the active version, cached per worker by version; None when there is none or it is broken.
 
-    Per call: one indexed read of the active version's name. The model is unpickled only when that name
-    (or the threshold) differs from the cached one.
+    Per call, nothing but a clock read while the cached answer is younger than config ROUTER_REVALIDATE_SECONDS
+    and no activation happened in this process since; otherwise one indexed read of the active version's
+    name. The model is unpickled only when that name (or the threshold) differs from the cached one.
     """
     from community.feedback import router_versions
 
+    cache = current_app.extensions.setdefault("feedback_router", {})
+    threshold = float(current_app.config.get("ROUTER_THRESHOLD", 0.5))
+    ttl = float(current_app.config.get("ROUTER_REVALIDATE_SECONDS", REVALIDATE_SECONDS))
+    seen = cache.get("seen")  # (activations counter, threshold, monotonic time) of the last read
+    now = time.monotonic()
+    if (seen is not None and seen[0] == router_versions.activations and seen[1] == threshold
+            and now - seen[2] < ttl and "answer" in cache):
+        return cache["answer"]
+    generation = router_versions.activations
     version = router_versions.active_version()
     if version is None:
+        cache.update(seen=(generation, threshold, now), answer=None)
         return None
     root = router_versions.models_location()
-    threshold = float(current_app.config.get("ROUTER_THRESHOLD", 0.5))
     key = (root, version, threshold)
-    cache = current_app.extensions.setdefault("feedback_router", {})
 
     def fresh() -> bool:
         return cache.get("key") == key and (
             cache.get("router") is not None or time.monotonic() - cache["failed_at"] < RETRY_FAILED_SECONDS)
 
-    if fresh():
-        return cache.get("router")
-    with _lock:
-        if not fresh():
-            router = None
-            try:
-                router = router_versions.load_version(version, threshold=threshold)
-            except Exception:  # RouterUnavailable, or anything a broken file throws: log it, remember it
-                log.exception("router version %s under %s could not be loaded; feedback goes to triage", version,
-                              root)
-            cache.update(key=key, router=router, failed_at=time.monotonic())
+    if not fresh():
+        with _lock:
+            if not fresh():
+                router = None
+                try:
+                    router = router_versions.load_version(version, threshold=threshold)
+                except Exception:  # RouterUnavailable, or anything a broken file throws: log it, remember it
+                    log.exception("router version %s under %s could not be loaded; feedback goes to triage", version,
+                                  root)
+                cache.update(key=key, router=router, failed_at=time.monotonic())
+    cache.update(seen=(generation, threshold, now), answer=cache.get("router"))
     return cache.get("router")
 
 

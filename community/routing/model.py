@@ -67,7 +67,25 @@ CALIBRATION_FOLDS = 3
 TARGET_PRECISION = 0.98
 #: A team's own threshold needs at least this many validation items predicted as that team; with fewer,
 #: a precision of 0.98 cannot be told from 0.9, and the router's global threshold applies to it.
+#: (Without shrinkage, ``prior_items=0``: the training path shrinks instead, see ``PRIOR_ITEMS``.)
 MIN_TEAM_VALIDATION = 20
+#: Shrinkage of each team's validation precision toward the pooled one: a team's precision above a cut-off
+#: is estimated as (its right items + PRIOR_ITEMS x pooled precision above the same cut-off) / (its items +
+#: PRIOR_ITEMS), so a team with 30 validation items mostly follows the pooled curve, one with 500 its own.
+#: Chosen on the car-forum stream (``bench/routing_replay.py``'s order; windows after 1,800 and 2,600 labels):
+#: 0 (own curve, 20 items minimum) routed 0.56-0.60 at 0.950-0.960 after 1,800 labels (seed corpus kept);
+#: 50 routed 0.60-0.61 at 0.953-0.962; 100 and 200 more but at 0.942-0.945 once. The maximum-coverage
+#: cut-off of a noisy curve of 100 items is optimistic (it stops where the noise happens to stay above the
+#: target); the prior smooths that out.
+PRIOR_ITEMS = 50
+#: Folds of the out-of-fold validation the thresholds are chosen on (at most; fewer when a label has fewer
+#: examples; ``LARGE_TRAINING`` and more texts: ``LARGE_FOLDS``). Validation models trained on 2/3 of a few
+#: hundred corrections are much weaker than the final model (the learning curve is steep there), so with the
+#: calibration's 3 folds the thresholds came out too high: on the car-forum stream after 1,600 labels, 3 folds
+#: routed 0.53 of the next 1,000 comments at precision 0.956, 10 folds 0.62 at 0.939 (target 0.95).
+THRESHOLD_FOLDS = 10
+LARGE_TRAINING = 5000
+LARGE_FOLDS = 5
 #: Bumped when the saved payload's layout changes; older files are refused.
 FORMAT_VERSION = 1
 
@@ -207,47 +225,74 @@ def _calibrate(calibrated: Any, scores: np.ndarray) -> np.ndarray:
     return proba
 
 
-def out_of_fold_proba(pipeline: Pipeline, texts: list[str], labels: list[str]) -> np.ndarray | None:
+def threshold_folds(labels: Sequence[str]) -> int:
+    """Folds for ``out_of_fold_proba``: ``THRESHOLD_FOLDS`` (``LARGE_FOLDS`` from ``LARGE_TRAINING`` texts on),
+    never more than the smallest label's examples, at least 2."""
+    counts: dict[str, int] = {}
+    for y in labels:
+        counts[y] = counts.get(y, 0) + 1
+    wanted = LARGE_FOLDS if len(labels) >= LARGE_TRAINING else THRESHOLD_FOLDS
+    return max(2, min(wanted, min(counts.values(), default=2)))
+
+
+def out_of_fold_proba(pipeline: Pipeline, texts: list[str], labels: list[str],
+                      folds: int | None = None) -> np.ndarray | None:
     """Probabilities (n_texts, n_classes; columns in ``classes_``) each text gets from an SVM that never saw it.
 
-    Exactly the out-of-fold scores the calibration was fitted on: the same folds as ``CalibratedClassifierCV``
-    (``StratifiedKFold(folds)``, no shuffle) over the fitted vectoriser's features, through the fitted
-    sigmoids. This is the validation the per-team thresholds are chosen on; costs about as much again as the
-    calibration's own cross-validation. None for a layout ``build_pipeline`` does not make.
+    The SVM of each of ``folds`` stratified folds (no shuffle; None: the calibration's own folds, i.e. exactly
+    the scores the calibration was fitted on) over the fitted vectoriser's features, through the fitted
+    sigmoids. This is the validation the per-team thresholds are chosen on (``threshold_folds``): each fold's
+    SVM sees (folds-1)/folds of the texts. Costs ``folds`` SVM fits. None for a layout ``build_pipeline``
+    does not make.
     """
     vec, clf = pipeline.named_steps.get("vec"), pipeline.named_steps.get("clf")
     fitted = getattr(clf, "calibrated_classifiers_", [])
     if not isinstance(clf, CalibratedClassifierCV) or len(fitted) != 1 or clf.method != "sigmoid":
         return None
     features = vec.transform(texts)
-    folds = StratifiedKFold(clf.cv) if isinstance(clf.cv, int) else clf.cv
+    if folds is not None:
+        folds = StratifiedKFold(folds)
+    else:
+        folds = StratifiedKFold(clf.cv) if isinstance(clf.cv, int) else clf.cv
     scores = cross_val_predict(clone(clf.estimator), features, labels, cv=folds, method="decision_function")
     return _calibrate(fitted[0], np.asarray(scores))
 
 
 def choose_team_thresholds(
     confidence: Sequence[float], top: Sequence[str], truth: Sequence[str], classes: Sequence[str],
-    target: float, min_items: int = MIN_TEAM_VALIDATION,
+    target: float, min_items: int = MIN_TEAM_VALIDATION, prior_items: float = 0,
 ) -> dict[str, float | None]:
     """Per team, the lowest confidence cut-off at which validation items routed to it reach ``target`` precision.
 
     ``confidence``, ``top``, ``truth``: parallel, one validation item each (top label and its probability).
     Among the items whose top label is team t, sorted by confidence, the cut-off routing the most of them
     while their precision stays >= ``target`` wins (coverage first among those that are precise enough).
+    With ``prior_items`` > 0 that precision is shrunk toward the pooled one (all items, whatever their top
+    label, at or above the same cut-off) as if ``prior_items`` pooled items were added to the team's
+    (``PRIOR_ITEMS``): a team with few items gets about the pooled cut-off, one with many its own.
     Returns {team: cut-off 0..1, or None when no cut-off reaches the target: that team is never routed
     automatically}. Teams with fewer than ``min_items`` such items are left out (the global threshold applies).
     """
     conf = np.asarray(confidence, dtype=float)
     top_arr, truth_arr = np.asarray(top, dtype=object), np.asarray(truth, dtype=object)
+    right_all = top_arr == truth_arr
+    order_all = np.argsort(-conf, kind="stable")
+    desc = conf[order_all]
+    pooled = np.cumsum(right_all[order_all]) / np.arange(1, len(conf) + 1)
     chosen: dict[str, float | None] = {}
     for team in classes:
         mine = top_arr == team
-        if mine.sum() < min_items:
+        if mine.sum() < max(1, min_items):
             continue
-        c, right = conf[mine], truth_arr[mine] == team
+        c, right = conf[mine], right_all[mine]
         order = np.argsort(-c, kind="stable")
         c, right = c[order], right[order]
-        precision = np.cumsum(right) / np.arange(1, len(c) + 1)
+        seen = np.arange(1, len(c) + 1)
+        if prior_items:
+            above = np.searchsorted(-desc, -c, side="right")  # pooled items at or above each cut-off (>= 1)
+            precision = (np.cumsum(right) + prior_items * pooled[above - 1]) / (seen + prior_items)
+        else:
+            precision = np.cumsum(right) / seen
         # A cut-off routes every item at or above it: only the last of a run of equal confidences is a choice.
         last_of_tie = np.append(c[1:] < c[:-1], True)
         ok = np.flatnonzero((precision >= target) & last_of_tie)
@@ -292,28 +337,28 @@ def routing_figures(routed: Sequence[str | None], top: Sequence[str], truth: Seq
 
 
 def _validation_thresholds(pipeline: Pipeline, texts: list[str], labels: list[str], target: float,
-                           threshold: float) -> dict:
-    """Metadata of the per-team thresholds, chosen on out-of-fold predictions (``out_of_fold_proba``)."""
-    proba = out_of_fold_proba(pipeline, texts, labels)
+                           threshold: float, prior_items: float = PRIOR_ITEMS) -> dict:
+    """Metadata of the per-team thresholds, chosen on out-of-fold predictions (``out_of_fold_proba`` with
+    ``threshold_folds``), each team's precision shrunk toward the pooled one (``prior_items``). A team no
+    validation item was predicted as gets ``pooled_threshold``: the cut-off chosen on all items pooled."""
+    folds = threshold_folds(labels)
+    proba = out_of_fold_proba(pipeline, texts, labels, folds)
     if proba is None:
         return {}
     classes = [str(c) for c in pipeline.classes_]
     conf = proba.max(axis=1)
     top = [classes[j] for j in proba.argmax(axis=1)]
-    thresholds = choose_team_thresholds(conf, top, labels, classes, target)
-    # Teams too small for a cut-off of their own share one, chosen on all their items pooled (if enough).
-    small = {t for t in classes if t not in thresholds}
-    pool = [(c, "*", "*" if t == y else "") for c, t, y in zip(conf, top, labels, strict=True) if t in small]
-    pooled_choice = choose_team_thresholds([c for c, _, _ in pool], [t for _, t, _ in pool],
-                                           [y for _, _, y in pool], ["*"], target)
+    thresholds = choose_team_thresholds(conf, top, labels, classes, target, min_items=1, prior_items=prior_items)
+    pooled_choice = choose_team_thresholds(conf, ["*"] * len(top), ["*" if t == y else "" for t, y in
+                                                                     zip(top, labels, strict=True)],
+                                           ["*"], target, min_items=1)
     pooled = pooled_choice.get("*", threshold)
     cuts = [thresholds[t] if t in thresholds else pooled for t in top]
     routed = [t if cut is not None and c >= cut else None for t, c, cut in zip(top, conf, cuts, strict=True)]
     figures = routing_figures(routed, top, labels)
     return {"team_thresholds": thresholds, **({"pooled_threshold": pooled} if pooled_choice else {}),
-            "target_precision": target,
-            "validation": {"how": f"out-of-fold ({pipeline.named_steps['clf'].cv} folds) on the training data",
-                           **figures}}
+            "target_precision": target, "prior_items": prior_items,
+            "validation": {"how": f"out-of-fold ({folds} folds) on the training data", **figures}}
 
 
 class Prediction(NamedTuple):

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from community.routing.model import Router, choose_team_thresholds, routing_figures
+from community.routing.model import (
+    LARGE_FOLDS,
+    LARGE_TRAINING,
+    THRESHOLD_FOLDS,
+    Router,
+    choose_team_thresholds,
+    routing_figures,
+    threshold_folds,
+)
 from community.routing.promotion import decide
 from community.routing.versions import load_version, save_version
 
@@ -24,6 +32,34 @@ def test_a_team_never_precise_enough_is_never_routed_and_a_small_one_uses_the_gl
     truth = ["sales", "delivery"] * 5 + ["delivery"] * 3
     chosen = choose_team_thresholds(conf, top, truth, ["sales", "delivery"], target=0.98, min_items=5)
     assert chosen == {"sales": None}  # delivery: 3 items, too few to tell
+
+
+def test_a_few_lucky_validation_items_do_not_earn_a_team_a_low_cut_off() -> None:
+    # "big": 100 right at 0.9, then 100 at 0.5 of which 20 wrong (0.9 overall: its cut-off stays at 0.9).
+    # "small": 5 items, all right, three of them at 0.45 where the pooled items are right only 90 % of the time.
+    conf = [0.9] * 100 + [0.5] * 100 + [0.95, 0.9, 0.45, 0.45, 0.45]
+    top = ["big"] * 200 + ["small"] * 5
+    truth = ["big"] * 180 + ["other"] * 20 + ["small"] * 5
+    own = choose_team_thresholds(conf, top, truth, ["big", "small"], 0.95, min_items=1)
+    assert own == {"big": 0.9, "small": 0.45}  # its own five items say 100 % at 0.45
+    shrunk = choose_team_thresholds(conf, top, truth, ["big", "small"], 0.95, min_items=1, prior_items=50)
+    assert shrunk == {"big": 0.9, "small": 0.9}  # with the pooled 90 % as prior, 0.45 is not precise enough
+
+
+def test_a_team_with_much_evidence_keeps_its_own_cut_off_under_shrinkage() -> None:
+    # "steady": 300 right at 0.5; "noisy": 100 at 0.5, half wrong: the pooled precision at 0.5 is 0.875.
+    conf = [0.5] * 400
+    top = ["steady"] * 300 + ["noisy"] * 100
+    truth = ["steady"] * 300 + ["noisy", "steady"] * 50
+    chosen = choose_team_thresholds(conf, top, truth, ["steady", "noisy"], 0.95, min_items=1, prior_items=50)
+    assert chosen == {"steady": 0.5, "noisy": None}  # (300 + 50 x 0.875) / 350 = 0.98
+
+
+def test_validation_folds_follow_the_training_size_and_the_smallest_label() -> None:
+    assert threshold_folds(["a", "b"] * 100) == THRESHOLD_FOLDS
+    assert threshold_folds(["a", "b"] * LARGE_TRAINING) == LARGE_FOLDS
+    assert threshold_folds(["a"] * 100 + ["b"] * 4) == 4
+    assert threshold_folds(["a"] * 100 + ["b"]) == 2
 
 
 def test_ties_are_routed_together() -> None:

@@ -225,6 +225,62 @@ def test_a_broken_active_version_is_not_reloaded_on_every_request(app, monkeypat
     assert notes == {"model unavailable"} and loads == [version]
 
 
+ACTIVATE_ELSEWHERE = """
+import sys
+from community import create_app
+from community.feedback import router_versions
+app = create_app({"COCREATE_ENV": "testing", "TESTING": True, "SECRET_KEY": "elsewhere",
+                  "SQLALCHEMY_DATABASE_URI": sys.argv[1], "STORAGE_DIR": sys.argv[2]})
+with app.app_context():
+    router_versions.activate(sys.argv[3])
+"""
+
+
+def test_an_activation_in_another_process_serves_here_within_the_revalidation_bound(app, monkeypatch) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from community import storage
+    from community.extensions import db
+
+    f.teams()
+    app.config.update(ROUTER_THRESHOLD=0.0, ROUTER_REVALIDATE_SECONDS=5.0)
+    old = install(app, tiny_router())
+    new = install(app, tiny_router(extra=[("车机黑屏重启", "app_connectivity")]))
+    clock = [1000.0]
+    monkeypatch.setattr(routing_service.time, "monotonic", lambda: clock[0])
+    routing_service.reset_cache()
+    assert routing_service.route("充电桩坏了").version == new
+    db.session.remove()  # the request ends; another host activates the old version (a separate process)
+    done = subprocess.run([sys.executable, "-c", ACTIVATE_ELSEWHERE, app.config["SQLALCHEMY_DATABASE_URI"],
+                           str(storage.backend().root), old], cwd=Path(__file__).resolve().parents[2],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert router_versions.active_version() == old
+    db.session.remove()
+    reads = []
+    real = router_versions.active_version
+    monkeypatch.setattr(router_versions, "active_version", lambda: reads.append(1) or real())
+    clock[0] += 4.9  # within the bound this worker still trusts what it read, without reading again
+    assert routing_service.route("充电桩坏了").version == new and reads == []
+    db.session.remove()
+    clock[0] += 0.2  # 5.1 s after its last read: it reads again, loads the old version, and routes with it
+    assert routing_service.route("充电桩坏了").version == old and reads == [1]
+    assert routing_service.route("充电桩坏了").version == old and reads == [1]
+
+
+def test_an_activation_in_this_process_serves_at_once(app, monkeypatch) -> None:
+    f.teams()
+    app.config.update(ROUTER_THRESHOLD=0.0, ROUTER_REVALIDATE_SECONDS=3600.0)
+    old = install(app, tiny_router())
+    new = install(app, tiny_router(extra=[("车机黑屏重启", "app_connectivity")]))
+    routing_service.reset_cache()
+    assert routing_service.route("充电桩坏了").version == new
+    router_versions.activate(old)
+    assert routing_service.route("充电桩坏了").version == old  # no waiting for the hour
+
+
 # ---- the admin page ----
 
 
