@@ -28,7 +28,6 @@ from community.errors import NotFound, ValidationError
 from community.extensions import db
 from community.feedback.models import RouterActivation
 
-
 #: Activations made by this process: ``routing_service`` re-reads the active version at once when it changed
 #: (other processes see an activation within config ROUTER_REVALIDATE_SECONDS).
 activations = 0
