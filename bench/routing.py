@@ -82,24 +82,31 @@ def route_latency(router: Router, texts: list[str], revalidate: float | None = N
     app's default; 0: on every call, as before issue 16).
     """
     import logging
+    import shutil
     import tempfile
 
     from flask_migrate import upgrade
 
     from community import create_app
+    from community.extensions import db
     from community.feedback import router_versions, routing_service
     from community.routing.versions import save_version
 
     work = Path(tempfile.mkdtemp(prefix="routing-bench-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
     app = create_app({"COCREATE_ENV": "testing", "TESTING": True, "SECRET_KEY": "bench",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{work / 'bench.db'}", "ROUTER_MODELS_DIR": str(work),
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{work / 'bench.db'}", "STORAGE_DIR": str(work),
                       **({} if revalidate is None else {"ROUTER_REVALIDATE_SECONDS": revalidate})})
     with app.app_context():
         upgrade()
         logging.getLogger("alembic").setLevel(logging.WARNING)
-        router_versions.activate(save_version(router, work, router.metadata["training_data_sha256"]))
+        router_versions.activate(save_version(router, router_versions.models_root(),
+                                              router.metadata["training_data_sha256"]))
         routing_service.route(texts[0])  # loads the model once, as a worker's first request does
-        return _percentiles(routing_service.route, texts)
+        figures = _percentiles(routing_service.route, texts)
+        db.session.remove()
+        db.engine.dispose()
+    shutil.rmtree(work, ignore_errors=True)
+    return figures
 
 
 def main() -> None:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -164,6 +165,7 @@ def replay(items: list[tuple[str, str]], start: str, every: int, window: int, ve
         print(f"{trainings} trainings ({activations} activated), {train_seconds:.0f} s in training")
         db.session.remove()
         db.engine.dispose()
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
+import weakref
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -188,10 +189,12 @@ def build_pipeline(
 def fast_predict_proba(pipeline: Pipeline, docs: list[str]) -> np.ndarray | None:
     """``pipeline.predict_proba(docs)`` for the layout ``build_pipeline`` makes, without sklearn's per-call checks.
 
-    Same arithmetic as scikit-learn's sigmoid-calibrated classifier (1.9): each class's SVM score
-    through its fitted sigmoid, rows normalised to sum 1. About 3x quicker for one text, where the
-    checks (18 ``check_array`` calls per prediction) cost more than the arithmetic. Returns None for
-    any other layout (callers fall back to ``predict_proba``); a test pins equality with it.
+    Same arithmetic as scikit-learn's TF-IDF (1.9: counts of the analyser's terms in the vocabulary,
+    1 + ln(tf) when sublinear, times idf, L2-normalised per part) and sigmoid-calibrated classifier: each
+    class's SVM score (only the columns of the text's terms) through its fitted sigmoid, rows normalised to sum
+    1. About 10x quicker for one text than ``predict_proba``, whose checks and sparse-matrix building cost far
+    more than the arithmetic. Returns None for any other layout (callers fall back to ``predict_proba``); a
+    test pins equality with it.
     """
     vec, clf = pipeline.named_steps.get("vec"), pipeline.named_steps.get("clf")
     if not (isinstance(vec, FeatureUnion) and isinstance(clf, CalibratedClassifierCV)) or vec.transformer_weights:
@@ -202,9 +205,81 @@ def fast_predict_proba(pipeline: Pipeline, docs: list[str]) -> np.ndarray | None
     calibrated, svm = fitted[0], fitted[0].estimator
     if not all(hasattr(c, "a_") and hasattr(c, "b_") for c in calibrated.calibrators):
         return None
-    features = sparse.hstack([part.transform(docs) for _, part in vec.transformer_list], format="csr")
-    scores = np.asarray(features @ svm.coef_.T) + svm.intercept_  # (n_docs, n_classes), or (n_docs, 1) if binary
+    plans = [_tfidf_plan(part) for _, part in vec.transformer_list]
+    if any(plan is None for plan in plans):
+        return None
+    scores = np.tile(np.asarray(svm.intercept_, dtype=float), (len(docs), 1))  # (n_docs, n_classes or 1)
+    offset = 0
+    for plan in plans:
+        if plan.width:
+            for row, doc in enumerate(docs):
+                columns, values = _tfidf_row(plan, doc)
+                if len(columns):
+                    scores[row] += svm.coef_[:, columns + offset] @ values
+        offset += plan.width
+    if offset != svm.coef_.shape[1]:
+        return None
     return _calibrate(calibrated, scores)
+
+
+class _TfidfPlan(NamedTuple):
+    analyzer: Any  # str -> list of terms, the fitted vectoriser's own (preprocessor, n-grams or tokenizer)
+    vocabulary: dict
+    idf: np.ndarray | None
+    sublinear: bool
+    binary: bool
+    norm: str | None
+    width: int  # columns this part contributes
+
+
+#: Fitted vectoriser -> its plan, built once (the analyser is a chain of closures; building it costs more
+#: than using it). Weak keys: a router dropped after a reload takes its plans with it.
+_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _tfidf_plan(part: Any) -> _TfidfPlan | None:
+    """What ``_tfidf_row`` needs of a fitted TfidfVectorizer; None for anything else."""
+    plan = _PLANS.get(part)
+    if plan is not None:
+        return plan
+    if not isinstance(part, TfidfVectorizer):
+        return None
+    if getattr(part, "empty_", False):
+        plan = _TfidfPlan(None, {}, None, False, False, None, 0)
+    else:
+        if not hasattr(part, "vocabulary_") or part.norm not in ("l2", "l1", None):
+            return None
+        plan = _TfidfPlan(part.build_analyzer(), part.vocabulary_, part.idf_ if part.use_idf else None,
+                          bool(part.sublinear_tf), bool(part.binary), part.norm, len(part.vocabulary_))
+    _PLANS[part] = plan
+    return plan
+
+
+def _tfidf_row(plan: _TfidfPlan, doc: str) -> tuple[np.ndarray, np.ndarray]:
+    """(column indices, TF-IDF values) of one text, as ``TfidfVectorizer.transform`` computes its row."""
+    counts: dict[int, int] = {}
+    vocabulary = plan.vocabulary
+    for term in plan.analyzer(doc):
+        column = vocabulary.get(term)
+        if column is not None:
+            counts[column] = counts.get(column, 0) + 1
+    columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+    values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    if plan.binary:
+        values[:] = 1.0
+    if plan.sublinear:
+        values = np.log(values) + 1.0
+    if plan.idf is not None:
+        values *= plan.idf[columns]
+    if plan.norm == "l2":
+        total = np.sqrt(values @ values)
+    elif plan.norm == "l1":
+        total = np.abs(values).sum()
+    else:
+        total = 0.0
+    if total > 0:
+        values /= total
+    return columns, values
 
 
 def _calibrate(calibrated: Any, scores: np.ndarray) -> np.ndarray:
