@@ -112,3 +112,25 @@ def test_promotion_needs_macro_f1_and_precision_at_least_as_good_within_noise() 
                   {**active, "precision": 1.0}) == []
     assert decide({"macro_f1": 0.95, "precision": None, "coverage": 0.0, "routed": 0}, active) == ["precision"]
     assert decide({"macro_f1": 0.1, "precision": None, "coverage": 0.0, "routed": 0}, None) == []
+
+
+def test_the_macro_f1_drop_allowed_shrinks_as_the_validation_slice_grows() -> None:
+    from community.routing.promotion import F1_TOLERANCE, f1_difference_se
+
+    teams = [f"t{i}" for i in range(10)]
+
+    def slice_of(n: int) -> tuple[list[str], list[str], list[str]]:
+        truth = [teams[i % 10] for i in range(n)]
+        a = [t if i % 5 else teams[(i + 1) % 10] for i, t in enumerate(truth)]  # every fifth wrong
+        b = [t if i % 6 else teams[(i + 3) % 10] for i, t in enumerate(truth)]  # every sixth wrong
+        return truth, a, b
+
+    small, large = f1_difference_se(*slice_of(150)), f1_difference_se(*slice_of(3000))
+    assert small > 2 * F1_TOLERANCE  # 150 items cannot tell a 1-point drop from noise
+    assert large < small / 3  # about 1/sqrt(20) as much on 20x the items
+    truth, a, _ = slice_of(150)
+    assert f1_difference_se(truth, a, a) == 0.0  # the same predictions never differ
+    active = {"macro_f1": 0.90, "precision": 0.99, "coverage": 0.5, "routed": 100}
+    dropped = {"macro_f1": 0.88, "precision": 0.99, "coverage": 0.5, "routed": 100}
+    assert decide(dropped, active, f1_tolerance=F1_TOLERANCE) == ["macro_f1"]
+    assert decide(dropped, active, f1_tolerance=max(F1_TOLERANCE, small)) == []
