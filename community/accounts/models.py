@@ -7,9 +7,10 @@ from functools import lru_cache
 from flask import g, has_request_context
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ColumnElement, Index, UniqueConstraint, bindparam, event, select, text
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from community.accounts.identity import MAX_KEY, display_form, identity_key
 from community.dbtypes import UTCDateTime, utcnow
 from community.extensions import db
 
@@ -29,10 +30,19 @@ def register_derived_role(role: str, holds: Callable[[int], bool]) -> None:
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (
+        # A blocked impersonator does not keep a name from the person it imitated.
+        Index("uq_users_active_name_skeleton", "name_skeleton", unique=True,
+              sqlite_where=text("NOT is_blocked"), postgresql_where=text("NOT is_blocked")),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     email = db.Column(db.String(254), nullable=False, unique=True)
     display_name = db.Column(db.String(60), nullable=False)
+    # identity_key() of the two (community.accounts.identity), kept by the validators below: look-alikes
+    # (Cyrillic о for o, full-width letters, another case) share a key, and the unique indexes refuse them.
+    email_skeleton = db.Column(db.String(MAX_KEY), nullable=False, unique=True)
+    name_skeleton = db.Column(db.String(MAX_KEY), nullable=False)
     password_hash = db.Column(db.String(255), nullable=False)
     locale = db.Column(db.String(8))
     timezone = db.Column(db.String(64))
@@ -44,6 +54,17 @@ class User(UserMixin, db.Model):
     roles = db.relationship("UserRole", cascade="all, delete-orphan", lazy="selectin")
     vehicles = db.relationship("Vehicle", back_populates="owner", lazy="selectin",
                                foreign_keys="Vehicle.owner_id", order_by="Vehicle.id")
+
+    @validates("email")
+    def _keep_email_skeleton(self, _key, email: str) -> str:
+        self.email_skeleton = identity_key(email)
+        return email
+
+    @validates("display_name")
+    def _normalise_display_name(self, _key, name: str) -> str:
+        name = display_form(name)
+        self.name_skeleton = identity_key(name)
+        return name
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

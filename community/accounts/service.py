@@ -5,10 +5,12 @@ import secrets
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from community import events
 from community.accounts import evidence
+from community.accounts.identity import MAX_KEY, display_form, identity_key, mixed_script_part
 from community.accounts.models import User, UserRole, Vehicle
 from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS, normalise_vin, vin_hash, vin_problem
 from community.audit import service as audit
@@ -35,13 +37,59 @@ def _check_password(password: str, field: str = "password") -> None:
                               {field: _("Use at least %(n)d characters.", n=MIN_PASSWORD)})
 
 
-def register(email: str, display_name: str, password: str, roles: tuple[str, ...] = ()) -> User:
-    """Create and commit a user. Raises ValidationError (bad fields) or Conflict (e-mail taken)."""
+def _email_taken_message() -> str:
+    return _("An account with this e-mail already exists.")
+
+
+def email_taken(email: str) -> bool:
+    """Whether an account's address looks like ``email`` (the same identity key, see accounts.identity)."""
+    return db.session.scalar(select(exists().where(User.email_skeleton == identity_key(email))))
+
+
+def display_name_taken(name: str, except_user_id: int | None = None) -> bool:
+    """Whether an active (not blocked) user other than ``except_user_id`` has a name that looks like ``name``."""
+    query = exists().where(User.name_skeleton == identity_key(display_form(name)), User.is_blocked.is_(False))
+    if except_user_id is not None:
+        query = query.where(User.id != except_user_id)
+    return db.session.scalar(select(query))
+
+
+def _display_name_taken_error() -> Conflict:
+    msg = _("Someone already uses this display name, or one that looks the same. Choose another.")
+    return Conflict(msg, {"display_name": msg})
+
+
+def check_new_identity(email: str, display_name: str) -> tuple[str, str]:
+    """(normalised e-mail, display name as stored) for a new account, or the error to show.
+
+    Raises ValidationError (malformed; a part of the address mixing scripts; a name out of length) or
+    Conflict: the address or an active user's display name looks like an existing one (NFKC, case and
+    Unicode confusables, per TS #39). A look-alike of a registered address gets the very message a plain
+    duplicate gets, so it tells no more than registering the address itself would.
+    """
     email = normalise_email(email)
-    display_name = (display_name or "").strip()
+    display_name = display_form(display_name)
     if not 1 <= len(display_name) <= 60:
         raise ValidationError(_("Display name is required (at most 60 characters)."),
                               {"display_name": _("Display name is required (at most 60 characters).")})
+    if len(identity_key(email)) > MAX_KEY:  # only characters that NFKC expands many times over get here
+        raise ValidationError(_("Enter a valid e-mail address."), {"email": _("Enter a valid e-mail address.")})
+    if email_taken(email):
+        raise Conflict(_email_taken_message(), {"email": _email_taken_message()})
+    part = mixed_script_part(email)
+    if part is not None:
+        msg = _("“%(part)s” mixes letters of different scripts (for example Latin and Cyrillic). "
+                "Type the address with one script in each part.", part=part)
+        raise ValidationError(msg, {"email": msg})
+    if display_name_taken(display_name):
+        raise _display_name_taken_error()
+    return email, display_name
+
+
+def register(email: str, display_name: str, password: str, roles: tuple[str, ...] = ()) -> User:
+    """Create and commit a user. Raises ValidationError (bad fields) or Conflict (e-mail or display name
+    taken, also by a look-alike: see ``check_new_identity``)."""
+    email, display_name = check_new_identity(email, display_name)
     _check_password(password)
     bad = set(roles) - set(ROLES)
     if bad:
@@ -52,11 +100,22 @@ def register(email: str, display_name: str, password: str, roles: tuple[str, ...
     db.session.add(user)
     try:
         db.session.commit()
-    except IntegrityError as exc:  # the unique index decides, also under a race
+    except IntegrityError as exc:  # the unique indexes decide, also under a race
         db.session.rollback()
-        raise Conflict(_("An account with this e-mail already exists."),
-                       {"email": _("An account with this e-mail already exists.")}) from exc
+        if email_taken(email):
+            raise Conflict(_email_taken_message(), {"email": _email_taken_message()}) from exc
+        raise _display_name_taken_error() from exc
     return user
+
+
+def free_display_name(user: User) -> str:
+    """``user``'s display name, or, when an active user now has one that looks the same, the name with
+    `` #<id>`` appended (cut to fit 60 characters): what a returning (unblocked) user is called."""
+    name = user.display_name
+    if not display_name_taken(name, except_user_id=user.id):
+        return name
+    suffix = f" #{user.id}"
+    return name[:60 - len(suffix)].rstrip() + suffix
 
 
 def login_key(raw_email: str) -> str:

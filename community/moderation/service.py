@@ -12,6 +12,8 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from community.accounts import service as accounts
+from community.accounts.identity import identity_key
 from community.accounts.models import User
 from community.audit import service as audit
 from community.dbtypes import utcnow
@@ -199,6 +201,9 @@ def set_blocked(actor, user: User, blocked: bool, reason: str) -> User:
     """Block or unblock a user. Blocked users can log in and read but not post, comment, vote, flag or pledge
     (``User.has_role`` answers False for them); their past votes stay counted until removed.
 
+    Display names are unique among active users only: an unblocked user whose name an active user has taken
+    meanwhile comes back as ``name #<id>`` (``accounts.free_display_name``), recorded in the audit entry.
+
     Raises PermissionDenied (not a moderator; blocking yourself; a moderator blocking staff: only admins
     may), Conflict (already in that state). Audited; commits.
     """
@@ -208,14 +213,23 @@ def set_blocked(actor, user: User, blocked: bool, reason: str) -> User:
         raise PermissionDenied(_("You cannot block yourself."))
     if blocked and user.role_names & {"moderator", "admin"} and not actor.has_role("admin"):
         raise PermissionDenied(_("Only admins block staff accounts."))
-    changed = db.session.execute(update(User).where(User.id == user.id, User.is_blocked.is_(not blocked))
-                                 .values(is_blocked=blocked).execution_options(synchronize_session=False)).rowcount
+    before, after = {"blocked": not blocked}, {"blocked": blocked}
+    values = {"is_blocked": blocked}
+    if not blocked and (name := accounts.free_display_name(user)) != user.display_name:
+        before["display_name"], after["display_name"] = user.display_name, name
+        values.update(display_name=name, name_skeleton=identity_key(name))  # a Core update skips the validators
+    try:
+        changed = db.session.execute(update(User).where(User.id == user.id, User.is_blocked.is_(not blocked))
+                                     .values(**values).execution_options(synchronize_session=False)).rowcount
+    except IntegrityError as exc:  # another user took the name between the check and the update
+        db.session.rollback()
+        raise Conflict(_("Another active user took this display name just now. Try again.")) from exc
     if changed != 1:
         db.session.rollback()
         raise Conflict(_("This user is already blocked.") if blocked else _("This user is not blocked."))
     db.session.refresh(user)
     audit.record(actor, "moderation.block" if blocked else "moderation.unblock", "user", user.id,
-                 {"blocked": not blocked}, {"blocked": blocked}, reason)
+                 before, after, reason)
     db.session.commit()
     return user
 

@@ -137,8 +137,18 @@ def block(user_id):
 @bp.route("/moderation/users/<int:user_id>/unblock", methods=["POST"])
 @role_required("moderator")
 def unblock(user_id):
-    return _user_action(user_id, lambda u, r: service.set_blocked(current_user, u, False, r),
-                        lambda _u: _("User unblocked."))
+    def act(user, reason):
+        before = user.display_name
+        service.set_blocked(current_user, user, False, reason)
+        return (before, user.display_name)
+
+    def said(names):
+        if names[0] == names[1]:
+            return _("User unblocked.")
+        return _("User unblocked. Another active user now has their display name, so they are shown as "
+                 "“%(name)s”.", name=names[1])
+
+    return _user_action(user_id, act, said)
 
 
 @bp.route("/moderation/users/<int:user_id>/remove-votes", methods=["POST"])
