@@ -129,7 +129,7 @@ def register_blueprints(app: Flask) -> None:
     from community.notifications import bp as notifications
     from community.pledge import bp as pledge
     from community.proposals import bp as proposals
-    from community.proposals.cli import votes_cli
+    from community.proposals.cli import search_cli, votes_cli
     from community.roadmap import bp as roadmap
     from community.shopper import bp as shopper
     from community.shopper import stores_cli
@@ -137,9 +137,9 @@ def register_blueprints(app: Flask) -> None:
     from community.webhooks import bp as webhooks
     from community.webhooks.cli import webhooks_cli
 
-    for bp in (accounts, proposals, votes_cli, timeline, council, moderation, audit, pledge, feedback, sla_cli,
-               routing_cli, notifications, campaigns, shopper, stores_cli, roadmap, announcements, entitlements,
-               webhooks, webhooks_cli):
+    for bp in (accounts, proposals, votes_cli, search_cli, timeline, council, moderation, audit, pledge, feedback,
+               sla_cli, routing_cli, notifications, campaigns, shopper, stores_cli, roadmap, announcements,
+               entitlements, webhooks, webhooks_cli):
         app.register_blueprint(bp)
     from community.webhooks.delivery import init_app as init_webhooks
 

@@ -4,6 +4,7 @@ from flask import Blueprint
 from community.proposals import service
 
 votes_cli = Blueprint("votes", __name__, cli_group="votes")
+search_cli = Blueprint("search", __name__, cli_group="search")
 
 
 @votes_cli.cli.command("recount")
@@ -14,3 +15,9 @@ def recount(dry_run):
     for pid, stored, real in mismatches:
         click.echo(f"proposal {pid}: stored {stored}, rows {real}{'' if dry_run else ' -> repaired'}")
     click.echo(f"{len(mismatches)} mismatch(es)")
+
+
+@search_cli.cli.command("reindex")
+def reindex():
+    """Rewrite the search terms of proposals indexed by an older tokenizer (safe to run at any time)."""
+    click.echo(f"{service.reindex_search()} proposal(s) reindexed")

@@ -31,7 +31,7 @@ from community.proposals.models import (
     ProposalTerm,
     Vote,
 )
-from community.search import query_terms, terms
+from community.search import query_terms, reindex, terms
 from community.text import render_markdown
 from community.timeline.service import add_milestone
 from community.util import MAX_ID
@@ -205,6 +205,14 @@ def index_terms(proposal: Proposal) -> None:
     found = terms(f"{proposal.title}\n{proposal.body}")
     if found:
         db.session.execute(insert(ProposalTerm), [{"term": t, "proposal_id": proposal.id} for t in found])
+
+
+def reindex_search() -> int:
+    """Bring every proposal's stored search terms up to the current tokenizer (community.search); commits.
+    Returns how many proposals were rewritten."""
+    count = reindex(db.session.connection(), Proposal.__table__, ProposalTerm.__table__)
+    db.session.commit()
+    return count
 
 
 def create_proposal(author, title: str, body: str, category: str, created_at: datetime | None = None) -> Proposal:

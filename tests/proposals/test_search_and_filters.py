@@ -115,6 +115,9 @@ def corpus(app):
         "en_lidar": make("Lidar upgrade for Assisted Driving", "Older cars have LIDAR hardware."),
         "mixed": make("2024 款 001 辅助驾驶 upgrade", "lidar 车主"),
         "single": make("车 wash service", "Free wash."),
+        "de": make("Wallbox bei Müller", "Frau Müller lädt zu Hause."),
+        "ru": make("Зарядка в Москве", "Станция у дома."),
+        "ja": make("ドライブレコーダーのカメラ", "夜の画質"),
     }
 
 
@@ -134,6 +137,15 @@ def corpus(app):
     ("ＬＩＤＡＲ", {"en_lidar", "mixed"}),  # full-width letters from a Chinese keyboard
     ("飞行汽车", set()),
     ("!!!", set()),
+    ("muller", {"de"}),  # accents folded, the same on both databases
+    ("Müller", {"de"}),
+    ("MÜLLER", {"de"}),
+    ("Mu\u0308ller", {"de"}),  # u + combining diaeresis
+    ("ladt hause", {"de"}),
+    ("москве", {"ru"}),  # non-Latin words are words
+    ("МОСКВЕ", {"ru"}),
+    ("カメラ", {"ja"}),  # kana in bigrams like Chinese
+    ("m", set()),  # "Müller" is no longer indexed as "m" + "ller"
 ])
 def test_search_finds_the_same_proposals_on_every_database(client, corpus, query, expected):
     want = {corpus[k] for k in expected}
@@ -150,3 +162,17 @@ def test_search_combines_with_filters_and_paging(make_app):
         service.create_proposal(author, "unrelated", "body", "charging")
         shown = _walk(app.test_client(), "/?q=%E5%85%85%E7%94%B5&category=charging&sort=newest")
         assert len(shown) == 5 and set(shown) < ids
+
+
+def test_search_reindex_rewrites_terms_an_older_tokenizer_wrote(app, runner, corpus):
+    """Rows indexed before accents were folded ("müller" stored as "m" + "ller") are found after the command."""
+    from community.proposals.models import ProposalTerm
+
+    ProposalTerm.query.filter_by(proposal_id=corpus["de"]).delete()
+    db.session.add_all([ProposalTerm(term=t, proposal_id=corpus["de"]) for t in ("m", "ller", "wallbox", "bei")])
+    db.session.commit()
+    assert service.list_proposals(q="muller").items == []
+    result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 0 and "1 proposal(s) reindexed" in result.output
+    assert [p.id for p in service.list_proposals(q="Müller").items] == [corpus["de"]]
+    assert "0 proposal(s) reindexed" in runner.invoke(args=["search", "reindex"]).output
