@@ -136,6 +136,9 @@ def load_config(app, overrides: dict | None = None) -> None:
         BOOTSTRAP_SERVE_LOCAL=True,
         PROPOSALS_PER_PAGE=20,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+        # Longest request target (path and query, in bytes) the app answers; longer ones get a 414 in the error
+        # shape (JSON under /api/). gunicorn and nginx let longer lines through to it (deploy/).
+        MAX_URL_BYTES=8192,
         # Feedback routing: the folder of trained model versions (relative paths are inside instance/; the
         # active version is recorded in the database) and the confidence below which an item goes to triage.
         ROUTER_MODELS_DIR="models",

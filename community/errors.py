@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestURITooLarge
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ _HTTP_MESSAGES = {
     404: _l("There is nothing at this address."),
     405: _l("This address does not accept that kind of request."),
     413: _l("That upload is too large."),
+    414: _l("This address is too long."),
     429: _l("Too many attempts. Please wait a moment and try again."),
 }
 
@@ -101,7 +102,7 @@ def http_message(err: HTTPException) -> str:
 
 
 _CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict", 410: "gone",
-          422: "validation_failed", 429: "rate_limited"}
+          414: "uri_too_long", 422: "validation_failed", 429: "rate_limited"}
 
 
 def _webargs_fields(err) -> dict:
@@ -156,7 +157,23 @@ def unavailable_response():
     return response
 
 
+def refuse_long_urls() -> None:
+    """Raise RequestURITooLarge (414) when the request target is longer than ``MAX_URL_BYTES``.
+
+    Measured on the target as the client sent it (gunicorn's ``RAW_URI``, the dev server's ``REQUEST_URI``,
+    else path and query), in bytes: WSGI strings hold one byte per character. Runs before every other
+    request hook, so nothing reads a session, a token or the database for such a request.
+    """
+    environ = request.environ
+    target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or \
+        f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+    if len(target) > current_app.config["MAX_URL_BYTES"]:
+        raise RequestURITooLarge()
+
+
 def register_errorhandlers(app) -> None:
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_long_urls)
+
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
         return error_response(err.status, err.code, err.message, err.fields)

@@ -19,6 +19,11 @@ worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
+# No request-line limit here: gunicorn's own (at most 8,190 bytes) answers 414 in HTML before the app, where an
+# API client wants the error shape. nginx bounds the line (large_client_header_buffers, 64k) and the app answers
+# anything over MAX_URL_BYTES (8 KiB) with a 414, in JSON under /api/. Reached without nginx, gunicorn still
+# cuts lines at 1 MiB.
+limit_request_line = 0
 # The app writes one JSON line per request (request id, user, endpoint, status, duration): gunicorn's
 # own access log would only repeat it without the ids.
 accesslog = None
