@@ -129,3 +129,10 @@ def test_the_migration_settles_look_alikes_already_stored_oldest_first(tmp_path)
             f.UserFactory(email="\uff4a\uff4f\uff48\uff4e@example.com")
         db.session.rollback()
         db.engine.dispose()
+
+
+def test_a_name_whose_normal_form_is_huge_is_a_form_error_not_a_500(client):
+    """U+FDFA is one character that NFKC writes as 18: sixty of them would not fit the key column."""
+    resp = _register(client, "long@example.com", "\ufdfa" * 60)
+    assert resp.status_code == 422 and field(resp.get_data(as_text=True), "display_name").invalid
+    assert User.query.count() == 0
