@@ -1,11 +1,14 @@
 """Profile pages in-process against an existing database (e.g. the one bench/run.py left behind).
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_cocreate \\
-        python bench/profile_pages.py "/?sort=top" /proposals/1 [--repeat 50] [--profile]
+        python bench/profile_pages.py "/?sort=top" /proposals/1 [--repeat 50] [--profile] \\
+        [--fresh] [--user ID] [--redis redis://127.0.0.1:6379/0]
 
 Prints, per path, the SQL statements one request runs (to spot N+1 queries) and the mean time per
 request; with ``--profile`` also a pyinstrument call tree (pyinstrument is a dev tool: pip install it
-into the venv, it is deliberately not in requirements).
+into the venv, it is deliberately not in requirements). ``--fresh`` sends every request without cookies,
+as the bench's anonymous client does (a first-time visitor each time); ``--user`` logs that user in;
+``--redis`` keeps the page cache in Redis (a fresh key prefix), as production does.
 """
 from __future__ import annotations
 
@@ -27,9 +30,23 @@ def main() -> int:
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--repeat", type=int, default=50)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--fresh", action="store_true", help="no cookies: every request a first-time visitor")
+    ap.add_argument("--user", type=int, help="log this user id in (a session cookie)")
+    ap.add_argument("--redis", help="page cache in this Redis (production's backend), under a fresh prefix")
     args = ap.parse_args()
-    app = create_app({"SECRET_KEY": "profile"})
-    client = app.test_client()
+    overrides = {"SECRET_KEY": "profile", "LOG_REQUESTS": "off"}
+    if args.redis:
+        import secrets
+
+        overrides.update(REDIS_URL=args.redis, CACHE_KEY_PREFIX=f"profile-{secrets.token_hex(4)}:")
+    app = create_app(overrides)
+    client = app.test_client(use_cookies=not args.fresh)
+    if args.user:
+        with client.session_transaction() as sess, app.app_context():
+            from community.accounts.models import User
+
+            sess["_user_id"] = db.session.get(User, args.user).get_id()
+            sess["_fresh"] = True
     statements: list[str] = []
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute",

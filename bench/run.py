@@ -60,6 +60,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--concurrency", type=int, default=4, help="client connections")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     ap.add_argument("--client", choices=("auto", "python", "wrk"), default="auto")
+    ap.add_argument("--seed-only", action="store_true", help="build the database(s) (all votes) and stop")
+    ap.add_argument("--keep", action="store_true",
+                    help="reuse the database a previous run or --seed-only left (SQLite bench/out/bench.db, "
+                         "PostgreSQL --db-name) when it holds the plan's proposals: no seeding and no flatness "
+                         "block (it needs the ~10k-vote state), only pages, votes and memory")
     return ap.parse_args(argv)
 
 
@@ -76,6 +81,27 @@ def fresh_postgres(server: str, name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return f"{server}/{name}"
+
+
+def kept_database(backend: str, args, plan: Plan) -> str | None:
+    """The URL of the database ``--keep`` may reuse (it exists and holds ``plan.proposals`` proposals), or None."""
+    from sqlalchemy import create_engine, text
+
+    if backend == "SQLite":
+        path = OUT / "bench.db"
+        if not path.exists():
+            return None
+        url = f"sqlite:///{path}"
+    else:
+        url = f"{args.pg}/{args.db_name}"
+    try:
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        with engine.connect() as conn:
+            count = conn.execute(text("SELECT count(*) FROM proposals")).scalar()
+        engine.dispose()
+    except Exception:  # noqa: BLE001  (no such database or table: seed afresh)
+        return None
+    return url if count == plan.proposals else None
 
 
 def fresh_sqlite() -> str:
@@ -399,7 +425,8 @@ def bench_backend(args, backend: str, plan: Plan, run, client: str) -> dict:
     timer = Timer()
     print(f"== Cocreate bench: {backend}, {plan.proposals:,} proposals, {plan.votes:,} votes, {plan.voters:,} voters",
           flush=True)
-    url = fresh_sqlite() if backend == "SQLite" else fresh_postgres(args.pg, args.db_name)
+    kept = kept_database(backend, args, plan) if args.keep else None
+    url = kept or (fresh_sqlite() if backend == "SQLite" else fresh_postgres(args.pg, args.db_name))
     # Production refuses to start without Redis (jobs, rate limits, the page cache) and shared storage: the
     # machine's Redis, a queue of this run's own (no worker: nothing here should enqueue), a scratch folder.
     env = {**os.environ, "COCREATE_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": url,
@@ -420,6 +447,8 @@ def bench_backend(args, backend: str, plan: Plan, run, client: str) -> dict:
     from community import create_app
 
     app = create_app()
+    if kept:
+        return measure_kept(args, backend, plan, run, client, app, env, timer)
     with timer("generate rows"), app.app_context():
         data = generate(plan)
     loader = SqliteLoader(url.removeprefix("sqlite:///")) if backend == "SQLite" else PostgresLoader(url)
@@ -430,12 +459,14 @@ def bench_backend(args, backend: str, plan: Plan, run, client: str) -> dict:
                   ("top", "deep", "detail", "search")}
     small = f"{len(data.phase_a):,} votes"
     print(f"== {backend}: page cache off, at {small}", flush=True)
-    flat_small = measure_uncached(env, args, run, flat_paths)
+    flat_small = measure_uncached(env, args, run, flat_paths) if not args.seed_only else {}
     with timer(f"load {len(data.phase_b):,} more votes + recount"):
         load_phase_b(loader, data)
     loader.close()
     print("  check:", invariants(app), flush=True)
     big = f"{len(data.phase_a) + len(data.phase_b):,} votes"
+    if args.seed_only:
+        return {"backend": backend, "plan": asdict(plan), "seeding_s": timer.marks, "report": f"{backend}: seeded"}
     print(f"== {backend}: page cache off, at {big}", flush=True)
     flat_big = measure_uncached(env, args, run, {k: v for k, v in targets(app, data.detail_id).items()
                                                  if k.split(" ")[0] in ("top", "deep", "detail", "search")})
@@ -457,6 +488,35 @@ def bench_backend(args, backend: str, plan: Plan, run, client: str) -> dict:
             "flat_small": {k: asdict(r) for k, (_p, r) in flat_small.items()},
             "flat_big": {k: asdict(r) for k, (_p, r) in flat_big.items()}}
     return dump
+
+
+def measure_kept(args, backend: str, plan: Plan, run, client: str, app, env: dict, timer) -> dict:
+    """``--keep``: the pages, votes and memory on the database a previous run left (its votes from earlier
+    runs' vote blocks included); the detail page is the most-voted visible proposal."""
+    from sqlalchemy import select
+
+    from community.extensions import db
+    from community.proposals.models import Proposal
+
+    print(f"== {backend}: reusing the kept database", flush=True)
+    print("  check:", invariants(app), flush=True)
+    with app.app_context():
+        detail_id = db.session.scalar(select(Proposal.id).where(Proposal.hidden_at.is_(None))
+                                      .order_by(Proposal.vote_count.desc(), Proposal.id).limit(1))
+    print(f"== {backend}: every page interleaved with the bare app ({client}, {args.concurrency} connections, "
+          f"{args.seconds:g} s x {args.rounds} rounds)", flush=True)
+    main_run = measure(app, env, args, run, detail_id)
+    report = "\n\n".join([
+        f"{backend}, {plan.proposals:,} proposals (kept database, ~{plan.votes:,} votes); page cache in Redis; "
+        f"gunicorn {args.workers} sync workers for the app and for the bare Flask app; client {client} "
+        f"x{args.concurrency}, {args.seconds:g} s per page and round, best of {args.rounds} rounds. "
+        "Flatness not measured (--keep)",
+        table("Pages (ratio = page req/s / bare Flask req/s measured just before it)", main_run["pages"]),
+        votes_table(main_run["votes"], main_run["rss"])])
+    return {"backend": backend, "plan": asdict(plan), "seeding_s": timer.marks, "report": report,
+            "pages": {k: {"path": v["path"], "ratio": v["ratio"], "res": asdict(v["res"]), "bare": asdict(v["bare"])}
+                      for k, v in main_run["pages"].items()},
+            "votes": {k: asdict(v) for k, v in main_run["votes"].items()}, "rss_mb": main_run["rss"]}
 
 
 def main(argv=None) -> int:

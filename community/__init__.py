@@ -11,12 +11,29 @@ from community.config import load_config
 from community.extensions import babel, bootstrap, csrf, db, limiter, login_manager, mail, migrate, talisman
 
 
+class CocreateFlask(Flask):
+    """Flask, with a stored anonymous page answered before the request hooks (``community.cache.fast_hit``):
+    on a hit the rate limiter, CSRF, login and Babel hooks have nothing to do, and skipping them is most
+    of what a cached page costs. The first request of a process always takes the full path."""
+
+    def full_dispatch_request(self):
+        from community import cache
+
+        if self._got_first_request:
+            hit = cache.fast_hit()
+            if hit is not None:
+                return hit
+        response = super().full_dispatch_request()
+        cache.learn_headers(response)
+        return response
+
+
 def create_app(config: dict | None = None) -> Flask:
     """The app factory. ``config`` overrides everything else (tests pass the database URL here)."""
     # COCREATE_INSTANCE_PATH: several app hosts (or checkouts) on one machine each keep their own instance/.
     instance = os.environ.get("COCREATE_INSTANCE_PATH")
-    app = Flask(__name__, instance_path=os.path.abspath(instance) if instance else None, instance_relative_config=True,
-                template_folder="../templates")
+    app = CocreateFlask(__name__, instance_path=os.path.abspath(instance) if instance else None,
+                        instance_relative_config=True, template_folder="../templates")
     from community.util import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # ids beyond the column's range are a 404, not a 500
@@ -43,12 +60,19 @@ def _select_locale():
     """``?lang=``, then the language switch (session), then the account's choice, then BABEL_DEFAULT_LOCALE (zh)."""
     if not has_request_context():
         return "en"  # CLI and jobs speak English; pages and mails pick per request/user
+    return visitor_locale(current_user)
+
+
+def visitor_locale(user) -> str:
+    """The request's language for ``user`` (None or anonymous: the visitor's switch, the API's
+    Accept-Language, the default). The page cache calls it with None for a visitor it knows is anonymous
+    without loading the user."""
     if request.args.get("lang") in ("zh", "en"):
         return request.args["lang"]
     if session.get("lang"):
         return session["lang"]
-    if current_user and current_user.is_authenticated and current_user.locale:
-        return current_user.locale
+    if user is not None and user.is_authenticated and user.locale:
+        return user.locale
     if request.path.startswith("/api/"):  # apps say what they want in Accept-Language
         return request.accept_languages.best_match(["zh", "en"]) or current_app.config["BABEL_DEFAULT_LOCALE"]
     return current_app.config["BABEL_DEFAULT_LOCALE"]

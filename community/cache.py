@@ -30,6 +30,13 @@ the writer's request). Were a worker to die in that instant, or Redis to be unre
 pages would be stale until they expire: ``PAGE_CACHE_SECONDS`` (default 300). Redis errors never break
 a page: it is rendered uncached.
 
+Hits before the hooks: a GET for a page stored for anonymous visitors (or everyone) is answered by
+``fast_hit`` from inside the request context but before any request hook (``CocreateFlask``): the rate
+limiter, CSRF, login and Babel hooks have nothing to do for it. The headers those hooks add are learned
+from this process's own cached responses, the CSP nonce is fresh per response (stored pages hold a
+placeholder for it, as for the CSRF token), the request is logged and counted as usual. Views with a
+rate limit (the API) opt out.
+
 Personal parts: a whole page is cached only for anonymous visitors without pending flash messages; the
 CSRF token in it is a placeholder replaced per response (and a page whose rendering asked for a real
 token is not stored). Logged-in visitors get the shared fragments; their vote, cars, follow button and
@@ -56,6 +63,7 @@ cache = Cache()
 
 LISTS, TIMELINE, PROPOSALS, ANNOUNCEMENTS, SITE = "lists", "timeline", "proposals", "announcements", "site"
 CSRF_PLACEHOLDER = "\x00csrf-token\x00"  # no template can produce a NUL, so the replace hits only this
+NONCE_PLACEHOLDER = "\x00csp-nonce\x00"
 _PENDING = "cache_pending_scopes"
 # Columns a vote or a comment changes: the lists and the proposal's page show them, the timeline does not.
 _COUNT_COLUMNS = {"vote_count", "comment_count", "updated_at"}
@@ -292,6 +300,10 @@ def _digest(version_list: list[str], variant: str) -> str:
 
 
 def _lang_tz() -> tuple[str, str]:
+    if _plainly_anonymous():  # the same answer as Babel's selectors give anonymous visitors, without them
+        from community import visitor_locale
+
+        return visitor_locale(None), current_app.config["DEFAULT_TIMEZONE"]
     from flask_babel import get_locale
 
     from community.timezones import viewer_timezone
@@ -377,10 +389,48 @@ def _with_real_token(response):
     return response
 
 
-def public_page(scopes: Callable[..., list[str]], everyone: bool = False):
+class _Spec:
+    """What ``public_page`` knows about a view, for the hit path in front of the hooks (``fast_hit``)."""
+
+    __slots__ = ("scopes", "everyone", "fast")
+
+    def __init__(self, scopes, everyone: bool, fast: bool):
+        self.scopes, self.everyone, self.fast = scopes, everyone, fast
+
+
+def _lookup(spec: _Spec, kwargs: dict) -> tuple[str, str, list[str], str, str]:
+    """(lang, tz, versions, digest, key) of the current request's page; Redis errors raise."""
+    lang, tz = _lang_tz()
+    vs = versions(spec.scopes(**kwargs))
+    digest = _digest(vs, "all" if spec.everyone else "anon")
+    return lang, tz, vs, digest, f"page:{request.endpoint}:{lang}:{tz}:{digest}"
+
+
+def _serve(hit, spec: _Spec, lang: str, tz: str, vs: list[str], digest: str, nonce: str | None):
+    """The response for a stored page: this visitor's CSRF token and CSP nonce in it, ETag/304."""
+    body, mimetype = hit
+    if not spec.everyone and CSRF_PLACEHOLDER in body:
+        body = body.replace(CSRF_PLACEHOLDER, _csrf())
+    if NONCE_PLACEHOLDER in body:
+        body = body.replace(NONCE_PLACEHOLDER, nonce or "")
+    response = current_app.response_class(body, mimetype=mimetype)
+    response.set_etag(_etag(digest, not spec.everyone, lang, tz))
+    response.vary.update(("Cookie", "Accept-Language"))
+    response.last_modified = last_modified(vs)
+    response.cache_control.no_cache = True  # a browser may keep it but asks us (cheaply) first
+    if not spec.everyone:
+        response.cache_control.private = True
+    return response.make_conditional(request)
+
+
+def public_page(scopes: Callable[..., list[str]], everyone: bool = False, fast: bool = True):
     """View decorator: store the whole response for anonymous visitors (or ``everyone``, for feeds that
     show nothing personal), answer conditional requests with 304. ``scopes(**view_args)`` lists the
-    scopes the page shows. Only 200 responses are stored; anything else passes through."""
+    scopes the page shows. Only 200 responses are stored; anything else passes through.
+
+    ``fast``: a stored copy may be served by ``fast_hit`` before the request hooks run (no rate limit,
+    CSRF or login hooks); pass False for views with a rate limit (the API)."""
+    spec = _Spec(scopes, everyone, fast)
 
     def decorator(view):
         @wraps(view)
@@ -388,14 +438,13 @@ def public_page(scopes: Callable[..., list[str]], everyone: bool = False):
             if not enabled() or not (everyone or _anonymous_and_plain()):
                 return view(*args, **kwargs)
             try:
-                lang, tz = _lang_tz()
-                vs = versions(scopes(**kwargs))
-                digest = _digest(vs, "all" if everyone else "anon")
-                key = f"page:{request.endpoint}:{lang}:{tz}:{digest}"
+                looked = g.pop("_page_cache_lookup", None)  # fast_hit read the versions already (a miss)
+                lang, tz, vs, digest, key = looked or _lookup(spec, kwargs)
                 hit = _get(key)
             except Exception:  # noqa: BLE001
                 log.exception("page cache: read failed")
                 return view(*args, **kwargs)
+            nonce = getattr(request, "csp_nonce", None)  # Talisman's, for this response's CSP header
             if hit is None:
                 had_token = "csrf_token" in g
                 g._page_cache_storing = not everyone
@@ -405,24 +454,89 @@ def public_page(scopes: Callable[..., list[str]], everyone: bool = False):
                     g._page_cache_storing = False
                 if response.status_code != 200 or response.direct_passthrough or (not had_token and "csrf_token" in g):
                     return _with_real_token(response)  # not a plain page, or it holds this visitor's token
-                hit = (response.get_data(as_text=True), response.mimetype)
+                body = response.get_data(as_text=True)
+                if nonce:  # stored with a placeholder: every response carries the nonce of its own CSP header
+                    body = body.replace(nonce, NONCE_PLACEHOLDER)
+                hit = (body, response.mimetype)
                 try:
                     _set(key, hit)
                 except Exception:  # noqa: BLE001
                     log.exception("page cache: write failed")
-            body, mimetype = hit
-            if not everyone and CSRF_PLACEHOLDER in body:
-                body = body.replace(CSRF_PLACEHOLDER, _csrf())
-            response = current_app.response_class(body, mimetype=mimetype)
-            response.set_etag(_etag(digest, not everyone, lang, tz))
-            response.vary.update(("Cookie", "Accept-Language"))
-            response.last_modified = last_modified(vs)
-            response.cache_control.no_cache = True  # a browser may keep it but asks us (cheaply) first
-            if not everyone:
-                response.cache_control.private = True
-            return response.make_conditional(request)
+            g._page_cache_served = request.endpoint  # process_response's headers become fast_hit's template
+            return _serve(hit, spec, lang, tz, vs, digest, nonce)
 
+        wrapped.page_cache = spec
         return wrapped
 
     return decorator
 
+
+# ---- hits before the request hooks ----
+
+# Per (endpoint, scheme): the headers the request hooks (Talisman's CSP and friends) added to a page this
+# process served from the cache, with the CSP nonce as a placeholder. Learned from the first such response.
+_header_templates: dict[tuple[str, str], list[tuple[str, str]]] = {}
+# Set per response, or this visitor's own: never copied from one response to another.
+_OWN_HEADERS = {"content-type", "content-length", "set-cookie", "x-request-id", "etag", "last-modified", "date",
+                "vary", "cache-control", "retry-after"}
+
+
+def learn_headers(response) -> None:
+    """After the hooks ran on a page ``public_page`` served: remember its hook-added headers (once)."""
+    endpoint = g.get("_page_cache_served")
+    if endpoint is None or response.status_code not in (200, 304):
+        return
+    key = (endpoint, request.scheme)
+    if key in _header_templates:
+        return
+    nonce = getattr(request, "csp_nonce", None)
+    _header_templates[key] = [
+        (name, value.replace(nonce, NONCE_PLACEHOLDER) if nonce else value)
+        for name, value in response.headers.items()
+        if name.lower() not in _OWN_HEADERS and not name.lower().startswith(("x-ratelimit", "ratelimit"))]
+
+
+def _plainly_anonymous() -> bool:
+    """Anonymous without loading anyone: no user in the session or remember cookie, no bearer token, no
+    flash messages waiting (Flask-Login has no request loader here; the API reads bearer tokens itself)."""
+    cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    return ("_user_id" not in session and "_flashes" not in session and cookie not in request.cookies
+            and "Authorization" not in request.headers)
+
+
+def fast_hit():
+    """The response to a GET for a page stored for anonymous visitors (or everyone), built inside the request
+    context but before any request hook runs, or None to let the request take the usual path.
+
+    What the hooks would add is added here: the headers learned from this process's own cached responses
+    (``learn_headers``; no template yet means None), a fresh CSP nonce, the request id and log line, and the
+    session cookie when the page gave a first-time visitor a CSRF token. Views with rate limits opt out
+    (``fast=False``). The page itself is the one ``public_page`` serves, same key, same versions."""
+    if request.method not in ("GET", "HEAD") or request.routing_exception is not None or not enabled():
+        return None
+    spec = getattr(current_app.view_functions.get(request.endpoint), "page_cache", None)
+    if spec is None or not spec.fast:
+        return None
+    template = _header_templates.get((request.endpoint, request.scheme))
+    if template is None or not (spec.everyone or _plainly_anonymous()):
+        return None
+    from community.ops import requestlog
+
+    requestlog.start()
+    try:
+        looked = _lookup(spec, request.view_args or {})
+        hit = _get(looked[4])
+    except Exception:  # noqa: BLE001
+        log.exception("page cache: read failed")
+        return None
+    if hit is None:
+        g._page_cache_lookup = looked  # the view's decorator stores the page under the same key
+        return None
+    nonce = secrets.token_urlsafe(24)
+    response = _serve(hit, spec, *looked[:4], nonce)
+    for name, value in template:
+        response.headers[name] = value.replace(NONCE_PLACEHOLDER, nonce)
+    app = current_app._get_current_object()
+    if not app.session_interface.is_null_session(session):
+        app.session_interface.save_session(app, session, response)
+    return requestlog.finish(response)

@@ -224,3 +224,62 @@ def test_switching_language_never_revalidates_the_other_languages_copy(app, clie
     assert client.post("/lang/en").status_code == 302
     en = client.get("/", headers={"If-None-Match": zh.headers["ETag"]})
     assert en.status_code == 200 and "Proposals" in en.get_data(as_text=True)
+
+
+def _nonces(body: str) -> set[str]:
+    return set(re.findall(r'nonce="([^"]+)"', body))
+
+
+def test_a_stored_page_served_before_the_hooks_carries_the_hooks_headers_and_its_own_nonce(app, make_app):
+    """Anonymous hits are answered before the request hooks (cache.fast_hit): each response still has the
+    security headers, a request id, a CSP nonce of its own that matches the nonces in the page, and a
+    first-time visitor still gets a session with a CSRF token that works."""
+    p = f.proposal(title="Served early")
+    calls = []
+    real = page_cache.fast_hit
+
+    def counted():
+        response = real()
+        calls.append(response is not None)
+        return response
+
+    page_cache.fast_hit = counted
+    try:
+        seen = []
+        for _ in range(4):
+            visitor = app.test_client()  # a first-time visitor each time
+            r = visitor.get(f"/proposals/{p.id}")
+            body = r.get_data(as_text=True)
+            csp = r.headers["Content-Security-Policy"]
+            nonce = re.search(r"'nonce-([^']+)'", csp).group(1)
+            assert "Served early" in body and _nonces(body) == {nonce}
+            assert r.headers["X-Frame-Options"] == "DENY" and r.headers["X-Content-Type-Options"] == "nosniff"
+            assert r.headers.get("X-Request-ID") and "session=" in r.headers.get("Set-Cookie", "")
+            assert page_cache.CSRF_PLACEHOLDER not in body and page_cache.NONCE_PLACEHOLDER not in body
+            seen.append(nonce)
+    finally:
+        page_cache.fast_hit = real
+    assert len(set(seen)) == 4
+    assert any(calls[1:]), "later visits are answered before the hooks"
+
+
+def test_pages_served_before_the_hooks_stay_anonymous_and_fresh(app, client):
+    """A logged-in visitor, or one with a message waiting, never gets the early answer; a vote shows at
+    once on it."""
+    p = f.proposal(title="Early and fresh")
+    for _ in range(3):
+        anonymous = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert "Log in to vote" in anonymous and _count(anonymous) == "0"
+    voter = f.owner(display_name="Early Voter")
+    member = app.test_client()
+    with member.session_transaction() as sess:
+        sess["_user_id"], sess["_fresh"] = voter.get_id(), True
+    assert member.post(f"/proposals/{p.id}/vote").status_code == 302
+    page = member.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert 'id="unvote"' in page and "Early Voter" in page
+    again = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert _count(again) == "1" and "Early Voter" not in again and "Log in to vote" in again
+    with client.session_transaction() as sess:
+        sess["_flashes"] = [("info", "A message for this visitor only")]
+    assert "A message for this visitor only" in client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert "A message for this visitor only" not in app.test_client().get(f"/proposals/{p.id}").get_data(as_text=True)

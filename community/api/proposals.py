@@ -28,7 +28,8 @@ _errors = partial(error_responses, blp)
 
 
 @blp.route("")
-@page_cache.public_page(lambda: [page_cache.SITE, page_cache.LISTS], everyone=True)  # nothing personal in it
+@page_cache.public_page(lambda: [page_cache.SITE, page_cache.LISTS], everyone=True, fast=False)  # nothing
+# personal in it; not before the hooks: the API has a rate limit per caller
 @blp.etag
 @blp.arguments(ProposalListArgs, location="query")
 @blp.response(200, ProposalPageSchema)
@@ -52,7 +53,8 @@ def create_proposal(data):
 
 
 @blp.route("/<int:proposal_id>")
-@page_cache.public_page(page_cache.detail_scopes)  # anonymous callers only: ``voted`` is the caller's
+@page_cache.public_page(page_cache.detail_scopes, fast=False)  # anonymous callers only: ``voted`` is the
+# caller's; the rate limit applies
 @blp.etag
 @blp.response(200, ProposalDetailSchema)
 @_errors(404)

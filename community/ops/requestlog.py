@@ -42,13 +42,15 @@ def _user_id() -> int | None:
     return identity[0] if identity else None
 
 
-def _start() -> None:
+def start() -> None:
+    """Before the hooks: the clock and the request id."""
     g.request_started = time.perf_counter()
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _SANE_ID.fullmatch(incoming) else uuid.uuid4().hex
 
 
-def _finish(response):
+def finish(response):
+    """After the hooks: the X-Request-ID header, the metrics and the log line."""
     started = g.get("request_started")
     seconds = time.perf_counter() - started if started is not None else 0.0
     if g.get("request_id") is None:  # a before-request hook of ours never ran (e.g. refused earlier)
@@ -83,5 +85,5 @@ def init_app(app: Flask) -> None:
     if _enabled(app) and not app.testing and not any(h.get_name() == "cocreate-json" for h in log.handlers):
         log.addHandler(_json_handler())
         log.propagate = False  # the line is complete as it is; the root handler would print it twice
-    app.before_request(_start)
-    app.after_request(_finish)
+    app.before_request(start)
+    app.after_request(finish)
