@@ -140,12 +140,13 @@ event.listen(Session, "after_commit", _forget_facts)
 
 def load_session_user(user_id: int) -> User | None:
     """The user with roles, vehicles and every registered fact: one statement (a join of the two small
-    collections; a user has a handful of each)."""
+    collections; a user has a handful of each). The vehicles' proof photos load only where a page shows them."""
     names = list(USER_FACTS)
     if not _session_user_stmt:
         _session_user_stmt.append(
             select(User, *[USER_FACTS[n]().label(f"fact_{n}") for n in names])
-            .options(joinedload(User.roles), joinedload(User.vehicles)).where(User.id == bindparam("user_id")))
+            .options(joinedload(User.roles), joinedload(User.vehicles).lazyload(Vehicle.evidence))
+            .where(User.id == bindparam("user_id")))
     row = db.session.execute(_session_user_stmt[0], {"user_id": user_id, "now": utcnow()}).unique().first()
     if row is None:
         return None

@@ -39,11 +39,19 @@ MILESTONE_KINDS = {"status_change": "status_change", "council_session": "council
 # ---- follows ----
 
 def follow(user, proposal_id: int) -> None:
-    """Follow a proposal (idempotent; no commit: it rides on the caller's transaction)."""
-    exists = db.session.get(Follow, (user.id, proposal_id))
-    if exists is None:
-        db.session.add(Follow(user_id=user.id, proposal_id=proposal_id))
-        db.session.flush()
+    """Follow a proposal (idempotent; no commit: it rides on the caller's transaction). One statement: an
+    insert that does nothing when the row exists (SQLite and PostgreSQL both say ON CONFLICT DO NOTHING)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        if db.session.get(Follow, (user.id, proposal_id)) is None:
+            db.session.add(Follow(user_id=user.id, proposal_id=proposal_id))
+            db.session.flush()
+        return
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    upsert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(Follow)
+    db.session.execute(upsert.values(user_id=user.id, proposal_id=proposal_id, created_at=utcnow())
+                       .on_conflict_do_nothing())
 
 
 def unfollow(user, proposal_id: int) -> None:

@@ -245,15 +245,16 @@ def vote(user, proposal: Proposal) -> int:
     """
     if not can_vote(user):
         raise PermissionDenied(_("Only verified owners can vote. Add and verify your car first."))
+    proposal_id = proposal.id  # read before the commit expires it
     try:
-        db.session.execute(insert(Vote).values(proposal_id=proposal.id, user_id=user.id, created_at=utcnow()))
-        bumped = db.session.execute(
-            update(Proposal).where(Proposal.id == proposal.id, Proposal.status.in_(OPEN_STATUSES),
+        db.session.execute(insert(Vote).values(proposal_id=proposal_id, user_id=user.id, created_at=utcnow()))
+        count = db.session.execute(
+            update(Proposal).where(Proposal.id == proposal_id, Proposal.status.in_(OPEN_STATUSES),
                                    Proposal.hidden_at.is_(None))
-            .values(vote_count=Proposal.vote_count + 1)).rowcount
-        if bumped != 1:
+            .values(vote_count=Proposal.vote_count + 1).returning(Proposal.vote_count)).scalar()
+        if count is None:
             raise Conflict(_("Voting on this proposal is closed."))
-        notifications.follow(user, proposal.id)
+        notifications.follow(user, proposal_id)
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
@@ -263,8 +264,7 @@ def vote(user, proposal: Proposal) -> int:
         # commit something else must not commit a vote without its count.
         db.session.rollback()
         raise
-    db.session.refresh(proposal)
-    return proposal.vote_count
+    return count  # the counter the UPDATE wrote (RETURNING): no read-back after the commit
 
 
 def withdraw_vote(user, proposal: Proposal) -> int:
@@ -274,22 +274,22 @@ def withdraw_vote(user, proposal: Proposal) -> int:
     """
     if not (user and user.is_authenticated):
         raise PermissionDenied(_("Log in first."))
+    proposal_id = proposal.id  # read before the commit expires it
     try:
         removed = db.session.execute(
-            delete(Vote).where(Vote.proposal_id == proposal.id, Vote.user_id == user.id)).rowcount
+            delete(Vote).where(Vote.proposal_id == proposal_id, Vote.user_id == user.id)).rowcount
         if removed != 1:
             raise Conflict(_("You have not voted for this proposal."))
         lowered = db.session.execute(
-            update(Proposal).where(Proposal.id == proposal.id, Proposal.status.in_(OPEN_STATUSES))
-            .values(vote_count=Proposal.vote_count - 1)).rowcount
-        if lowered != 1:
+            update(Proposal).where(Proposal.id == proposal_id, Proposal.status.in_(OPEN_STATUSES))
+            .values(vote_count=Proposal.vote_count - 1).returning(Proposal.vote_count)).scalar()
+        if lowered is None:
             raise Conflict(_("Voting on this proposal is closed; votes can no longer be withdrawn."))
         db.session.commit()
     except Exception:
         db.session.rollback()  # the row and its count go back together
         raise
-    db.session.refresh(proposal)
-    return proposal.vote_count
+    return lowered
 
 
 def add_comment(user, proposal: Proposal, body: str) -> Comment:

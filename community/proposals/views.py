@@ -113,6 +113,7 @@ def _render_detail(proposal, status_form=None, milestone_form=None, comment_form
 def _vote_response(proposal, action):
     if not VoteForm().validate_on_submit():
         abort(400, _("The form expired; please reload the page."))
+    proposal_id = proposal.id  # the action commits, which expires the proposal: no read-back for the redirect
     try:
         count = action(current_user, proposal)
     except DomainError as err:
@@ -122,7 +123,7 @@ def _vote_response(proposal, action):
     else:
         if wants_json():
             return jsonify(vote_count=count, voted=action is service.vote)
-    return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+    return redirect(url_for("proposals.detail", proposal_id=proposal_id))
 
 
 @bp.route("/proposals/<int:proposal_id>/vote", methods=["POST"])

@@ -148,3 +148,37 @@ def test_recount_detects_and_repairs_a_corrupted_count(runner):
     entry = AuditEntry.query.filter_by(action="proposal.recount").one()
     assert (entry.target_id, entry.before, entry.after) == (bad.id, {"vote_count": 7}, {"vote_count": 3})
     assert "0 mismatch(es)" in runner.invoke(args=["votes", "recount"]).output
+
+
+def test_a_web_vote_is_five_statements_and_follows_the_proposal_once(app, client):
+    """A vote runs the session user (with roles, cars and facts), the proposal, the vote row, the counter
+    (RETURNING the new count) and the follow (an insert that does nothing when already following)."""
+    from sqlalchemy import event
+
+    from community.notifications.models import Follow
+
+    p, voter = f.proposal(), f.owner()
+    db.session.add(Follow(user_id=voter.id, proposal_id=p.id))  # already following: the vote keeps one row
+    db.session.commit()
+    with client.session_transaction() as sess:
+        sess["_user_id"], sess["_fresh"] = voter.get_id(), True
+    voter_id, proposal_id = voter.id, p.id
+    db.session.remove()  # a request starts with an empty session, not the test's loaded objects
+    statements: list[str] = []
+
+    def listen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        r = client.post(f"/proposals/{proposal_id}/vote", headers={"Accept": "application/json"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert r.get_json() == {"vote_count": 1, "voted": True}
+    writes = [s for s in statements if not s.lstrip().upper().startswith(("SELECT", "BEGIN", "COMMIT"))]
+    assert len([s for s in statements if s.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE"))]) <= 5, \
+        "\n".join(" ".join(s.split())[:140] for s in statements)
+    assert len(writes) == 3
+    assert Follow.query.filter_by(user_id=voter_id, proposal_id=proposal_id).count() == 1
+    assert Vote.query.filter_by(proposal_id=proposal_id).count() == 1
+    assert service.withdraw_vote(db.session.get(type(voter), voter_id), service.get_visible(proposal_id)) == 0
