@@ -187,7 +187,10 @@ def _when(value, fmt: str, locale: str, zone: str) -> str:
 def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale, get_timezone
 
+    from community.layout import layout_nav
     from community.security import has_role
+
+    app.jinja_env.globals["layout_nav"] = layout_nav
 
     @app.context_processor
     def inject():

@@ -1,0 +1,49 @@
+"""The page layout's shared part: the navigation bar, rendered once per process for each language, set of
+roles and script root, with the personal bits filled in per request.
+
+On a logged-in page the bar (menus by role, ~40 translated strings, ~25 ``url_for``) cost about half of the
+page's rendering. What it shows of the visitor -- the name, the unread badge, the CSRF token of the language
+switch and log-out forms, the page to come back to -- goes in as NUL-marked placeholders (no template can
+produce a NUL) and is substituted, escaped, per response. Nothing stored names a user: the key is the
+language, whether someone is logged in, and which staff roles they hold.
+"""
+from __future__ import annotations
+
+from flask import current_app, render_template, request
+from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup, escape
+
+from community.security import has_role
+
+# Every role a menu of templates/_nav.html asks about (``has(...)``); a new menu's role goes here.
+NAV_ROLES = ("council_member", "moderator", "team_agent", "mystery_shopper", "admin")
+_PLACEHOLDERS = {name: f"\x00nav-{name}\x00" for name in ("csrf", "next", "badge", "name")}
+_MAX = 256  # per app: languages x role sets x script roots, a handful in practice
+
+
+@pass_context
+def layout_nav(context) -> Markup:
+    """The navigation bar for this request (a template global, called by base.html)."""
+    authenticated = bool(current_user and current_user.is_authenticated)
+    held = frozenset(r for r in NAV_ROLES if has_role(current_user, r)) if authenticated else frozenset()
+    lang = context.get("current_locale") or "zh"
+    key = (lang, authenticated, held, request.script_root)
+    rendered = current_app.extensions.setdefault("layout_nav", {})
+    html = rendered.get(key)
+    if html is None:
+        html = render_template("_nav.html", ph={k: Markup(v) for k, v in _PLACEHOLDERS.items()},
+                               has=lambda *roles: any(r in held for r in roles), authenticated=authenticated)
+        if len(rendered) < _MAX:
+            rendered[key] = html
+    nxt = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    values = {"csrf": current_app.jinja_env.globals["csrf_token"](), "next": str(escape(nxt)), "badge": "",
+              "name": ""}
+    if authenticated:
+        unread = context["unread_notifications"]()
+        if unread:
+            values["badge"] = f' <span class="badge rounded-pill text-bg-danger">{int(unread)}</span>'
+        values["name"] = str(escape(current_user.display_name))
+    for name, placeholder in _PLACEHOLDERS.items():
+        html = html.replace(placeholder, values[name])
+    return Markup(html)
