@@ -150,6 +150,9 @@ class IsolatedClient(FlaskClient):
         saved = dict(g.__dict__) if has_app_context() else None
         if saved is not None:
             g.__dict__.clear()
+        # Buffered: a served file (send_file) is read and closed here rather than left open for the test to
+        # close, which surfaced as ResourceWarnings in the suite.
+        kwargs.setdefault("buffered", True)
         try:
             return super().open(*args, **kwargs)
         finally:
