@@ -11,6 +11,7 @@ from flask_login import current_user
 from flask_smorest import Api
 
 from community.api.auth import authenticate_bearer, bearer_token
+from community.api.fields import RulesPlugin
 from community.api.schemas import ErrorSchema
 from community.errors import error_response
 from community.util import IdConverter
@@ -84,7 +85,7 @@ def init_api(app) -> None:
             "security": [{"bearer": []}, {}],
         },
     )
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"marshmallow_plugin": RulesPlugin()})
     api.register_converter(IdConverter, lambda conv: {"type": "integer", "minimum": 0, "maximum": conv.max})
     # One bucket for the whole API per caller (a shared scope), not one per blueprint. The limiter and the
     # blueprints live as long as the process, so the limit is attached once, however many apps are made

@@ -1,11 +1,10 @@
 """/api/v1/announcements: official announcements (官方回应) with the proposals they answer."""
 from functools import partial
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from community.announcements import service
-from community.api.fields import LocalDateTime, NestedFrom
+from community.api.fields import Blueprint, LocalDateTime, NestedFrom
 from community.api.roadmap import LinkedProposalSchema
 from community.api.schemas import CursorArgs, error_responses
 from community.util import decode_cursor, encode_cursor

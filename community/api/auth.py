@@ -1,6 +1,7 @@
 """Bearer-token authentication and scope checks for API endpoints."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 
 from flask import abort, g
@@ -38,8 +39,13 @@ def authenticate_bearer():
     return None
 
 
-def requires(scope: str):
-    """Endpoint decorator: a logged-in caller (token or session) whose token grants ``scope`` (read/write)."""
+def requires(scope: str, first: Callable[..., object] | None = None):
+    """Endpoint decorator: a logged-in caller (token or session) whose token grants ``scope`` (read/write).
+
+    ``first(**path_arguments)`` then runs before the request body is parsed, so that a caller who may not act
+    here (PermissionDenied, 403) or an id that is not there (NotFound, 404) is answered as such, before any
+    422 about the body (put ``requires`` above ``blp.arguments``).
+    """
 
     def decorator(view):
         @wraps(view)
@@ -49,6 +55,8 @@ def requires(scope: str):
             token = g.get("api_token")
             if token is not None and not token.allows(scope):
                 abort(403, f"This token lacks the '{scope}' scope.")
+            if first is not None:
+                first(**kwargs)
             return view(*args, **kwargs)
 
         return wrapped

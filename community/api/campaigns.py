@@ -5,20 +5,21 @@ Every rule is ``community.campaigns``': the window, eligibility and its reasons,
 the cap. Refusals keep the web's messages; statuses: 403 not a verified owner or an ineligible car,
 404 not yours / not there, 409 not open yet / already pledged / full, 410 closed or cancelled.
 """
-from datetime import UTC, date, datetime
 from functools import partial
 
+from flask_babel import gettext as _
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS
 from community.api.auth import requires
+from community.api.fields import YEARS_2000_2099, Blueprint, Pattern, Text, one_of_texts, written_in_years
 from community.api.schemas import CursorArgs, error_responses
 from community.campaigns import pledges, service
 from community.campaigns.eligibility import describe_rule
 from community.campaigns.models import STATUS_LABELS
 from community.dbtypes import utcnow
+from community.errors import PermissionDenied
 from community.proposals.service import get_visible
 from community.util import MAX_ID, decode_cursor, encode_cursor
 
@@ -27,6 +28,11 @@ blp = Blueprint("api_campaigns", __name__, description="Crowdfunding campaigns a
 _errors = partial(error_responses, blp, descriptions={
     403: "Forbidden (token scope, not a verified owner, ineligible vehicle)",
     409: "Conflict (not open yet, already pledged, full)", 410: "Gone (the campaign has closed or was cancelled)"})
+
+
+# More than 0, less than MAX_PRICE (1,000,000), at most two decimals, thousands optionally separated by a comma
+# (community.campaigns.service._price).
+PRICE_PATTERN = r"^(([1-9][0-9]{0,5}|[1-9][0-9]{0,2},[0-9]{3})(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
 
 
 class CampaignListArgs(CursorArgs):
@@ -91,21 +97,25 @@ class EligibilitySchema(Schema):
 
 
 class CampaignInSchema(Schema):
-    title_zh = fields.String(load_default="", validate=validate.Length(max=120))
-    title_en = fields.String(load_default="", validate=validate.Length(max=120),
-                             metadata={"description": "A title in Chinese, English or both."})
-    description_zh = fields.String(load_default="", validate=validate.Length(max=20000),
-                                   metadata={"description": "Markdown."})
-    description_en = fields.String(load_default="", validate=validate.Length(max=20000))
-    price_cny = fields.String(required=True, validate=validate.Length(1, 20),
-                              metadata={"description": "Per vehicle, e.g. \"12800.00\" (at most two decimals)."})
+    openapi_rules = one_of_texts("title_zh", "title_en")
+    title_zh = Text(load_default="", validate=validate.Length(max=120))
+    title_en = Text(load_default="", validate=validate.Length(max=120),
+                    metadata={"description": "A title in Chinese, English or both (not blank)."})
+    description_zh = Text(load_default="", validate=validate.Length(max=20000), metadata={"description": "Markdown."})
+    description_en = Text(load_default="", validate=validate.Length(max=20000))
+    price_cny = fields.String(required=True, validate=Pattern(PRICE_PATTERN),
+                              metadata={"description": "Per vehicle, more than 0 and less than 1,000,000, at most "
+                                                       "two decimals: \"12800\", \"12,800.5\", \"12800.00\"."})
     target = fields.Integer(required=True, validate=validate.Range(1, MAX_ID))
-    cap = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, MAX_ID))
-    opens_at = fields.AwareDateTime(required=True, validate=validate.Range(datetime(2000, 1, 1, tzinfo=UTC),
-                                                                            datetime(2100, 1, 1, tzinfo=UTC)),
-                                    metadata={"description": "When pledging opens (any offset)."})
-    closes_on = fields.Date(required=True, validate=validate.Range(date(2000, 1, 1), date(2099, 12, 31)),
-                            metadata={"description": "The last day, Asia/Shanghai, inclusive to 23:59:59."})
+    cap = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, MAX_ID),
+                         metadata={"description": "At least the target; null: no cap."})
+    opens_at = fields.AwareDateTime(required=True, validate=written_in_years(2000, 2099),
+                                    metadata={"description": "When pledging opens (any offset), written in the years "
+                                                             "2000-2099; before `closes_on`.",
+                                              "pattern": YEARS_2000_2099})
+    closes_on = fields.Date(required=True, validate=written_in_years(2000, 2099),
+                            metadata={"description": "The last day, Asia/Shanghai, inclusive to 23:59:59.",
+                                      "pattern": YEARS_2000_2099})
     models = fields.List(fields.String(validate=validate.OneOf(list(MODELS))), load_default=list)
     model_years = fields.List(fields.Integer(validate=validate.OneOf(list(MODEL_YEARS))), load_default=list)
     hardware_required = fields.List(fields.String(validate=validate.OneOf(list(HARDWARE))), load_default=list)
@@ -115,8 +125,8 @@ class CampaignInSchema(Schema):
 
 
 class CancelCampaignSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(max=500),
-                           metadata={"description": "Public: shown on the campaign and the proposal's timeline."})
+    reason = Text(blank=False, required=True, validate=validate.Length(1, 500),
+                  metadata={"description": "Public: shown on the campaign and the proposal's timeline."})
 
 
 class PledgeInSchema(Schema):
@@ -206,8 +216,20 @@ def my_pledges():
 
 # ---- moderators ----
 
+def _managing(**ids) -> None:
+    """The campaign or proposal is there (404), then the caller is a moderator (403): before the body."""
+    if "campaign_id" in ids:
+        service.get_campaign(ids["campaign_id"], current_user)
+        refusal = _("Only moderators cancel campaigns.")
+    else:
+        get_visible(ids["proposal_id"])
+        refusal = _("Only moderators create campaigns.")
+    if not service.can_manage(current_user):
+        raise PermissionDenied(refusal)
+
+
 @blp.route("/proposals/<int:proposal_id>/campaigns", methods=["POST"])
-@requires("write")
+@requires("write", first=_managing)
 @blp.arguments(CampaignInSchema)
 @blp.response(201, CampaignSchema)
 @_errors(401, 403, 404, 409, 422)
@@ -234,7 +256,7 @@ def publish_campaign(campaign_id):
 
 
 @blp.route("/campaigns/<int:campaign_id>/cancel", methods=["POST"])
-@requires("write")
+@requires("write", first=_managing)
 @blp.arguments(CancelCampaignSchema)
 @blp.response(200, CampaignSchema)
 @_errors(401, 403, 404, 409, 422)

@@ -7,10 +7,10 @@ from functools import partial
 
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from community.api.auth import requires
+from community.api.fields import Blueprint, Text
 from community.api.schemas import AuthorSchema, CursorArgs, ProposalSchema, error_responses
 from community.council import service, sessions
 from community.errors import PermissionDenied
@@ -46,8 +46,8 @@ class AgendaItemOutSchema(Schema):
 class NoteSchema(Schema):
     id = fields.Integer(dump_only=True)
     proposal_id = fields.Integer(dump_only=True)
-    body = fields.String(required=True, load_only=True, validate=validate.Length(1, service.MAX_NOTE),
-                         metadata={"description": "Markdown source."})
+    body = Text(blank=False, required=True, load_only=True, validate=validate.Length(1, service.MAX_NOTE),
+                metadata={"description": "Markdown source."})
     body_html = fields.String(dump_only=True, metadata={"description": "Rendered and sanitised HTML."})
     author = fields.Nested(AuthorSchema, dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
@@ -101,12 +101,16 @@ def notes(proposal_id):
     return service.notes_for(current_user, proposals.get_visible(proposal_id))
 
 
+def _note_writer(proposal_id: int) -> None:
+    _council(_("Internal notes are for council members and moderators."))
+    proposals.get_visible(proposal_id)
+
+
 @blp.route("/proposals/<int:proposal_id>/notes", methods=["POST"])
-@requires("write")
+@requires("write", first=_note_writer)
 @blp.arguments(NoteSchema)
 @blp.response(201, NoteSchema)
 @_errors(401, 403, 404, 422)
 def add_note(data, proposal_id):
     """Write an internal note (Markdown) on a visible proposal."""
-    _council(_("Internal notes are for council members and moderators."))
     return service.add_note(current_user, proposals.get_visible(proposal_id), data["body"])

@@ -2,11 +2,10 @@
 from functools import partial
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from community.api.auth import requires
-from community.api.fields import LocalDateTime, NestedFrom, decimal_string
+from community.api.fields import Blueprint, LocalDateTime, NestedFrom, decimal_string
 from community.api.schemas import error_responses
 from community.entitlements import service
 from community.entitlements.models import ENTRY_KINDS, FOLLOWS, SOURCES, UNITS

@@ -2,10 +2,10 @@
 from functools import partial
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from community.api.auth import requires
+from community.api.fields import Blueprint, Text, text_required_when
 from community.api.schemas import CursorArgs, error_responses
 from community.errors import PermissionDenied
 from community.feedback import service
@@ -18,7 +18,7 @@ blp = Blueprint("api_feedback", __name__, description="Owners' feedback, routed 
 
 
 class FeedbackInSchema(Schema):
-    text = fields.String(required=True, validate=validate.Length(1, service.MAX_TEXT))
+    text = Text(blank=False, required=True, validate=validate.Length(1, service.MAX_TEXT))
     channel = fields.String(load_default="app", validate=validate.OneOf(list(CHANNELS)))
     vehicle_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 2**31 - 1))
 
@@ -51,15 +51,19 @@ class FeedbackPageSchema(Schema):
 
 
 class QueueArgs(CursorArgs):
-    team = fields.String(required=True, metadata={"description": "Team slug, e.g. after_sales."})
+    team = Text(required=True, validate=validate.Length(1, 32),
+                metadata={"description": "Team slug, e.g. after_sales; `triage` for the triage queue."})
 
 
 class ActionSchema(Schema):
+    # What each action needs (community.feedback.service: reply, resolve, reassign, assign_from_triage)
+    openapi_rules = {"allOf": [text_required_when("action", ["reply", "resolve"], "body"),
+                               text_required_when("action", ["reassign", "assign"], "team")]}
     action = fields.String(required=True, validate=validate.OneOf(["reply", "start", "resolve", "reassign", "assign"]))
-    body = fields.String(load_default=None, validate=validate.Length(max=5000),
-                         metadata={"description": "The reply (reply) or the resolution note (resolve)."})
-    team = fields.String(load_default=None, validate=validate.Length(max=32),
-                         metadata={"description": "Target team slug (reassign, assign from triage)."})
+    body = Text(load_default=None, validate=validate.Length(max=5000),
+                metadata={"description": "The reply (reply) or the resolution note (resolve)."})
+    team = Text(load_default=None, validate=validate.Length(max=32),
+                metadata={"description": "Target team slug (reassign, assign from triage)."})
 
 
 _errors = partial(error_responses, blp)

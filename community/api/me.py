@@ -2,7 +2,6 @@
 from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
@@ -10,7 +9,8 @@ from community.accounts import evidence
 from community.accounts import service as accounts
 from community.accounts.models import EVIDENCE_KINDS, Vehicle
 from community.api.auth import requires
-from community.api.schemas import ErrorSchema, MeSchema, VehicleSchema
+from community.api.fields import Blueprint, Pattern
+from community.api.schemas import VIN_PATTERN, ErrorSchema, MeSchema, VehicleSchema
 from community.errors import NotFound
 from community.extensions import db
 
@@ -52,16 +52,23 @@ def add_vehicle(data):
 class EvidenceUploadSchema(Schema):
     """multipart/form-data: what the photo shows, the car's VIN again, and the photo."""
 
-    kind = fields.String(load_default=None, validate=validate.OneOf(EVIDENCE_KINDS),
+    kind = fields.String(required=True, validate=validate.OneOf(EVIDENCE_KINDS),
                          metadata={"description": "licence (行驶证) or invoice (purchase invoice)."})
-    vin = fields.String(load_default="", validate=validate.Length(max=25),
+    vin = fields.String(required=True, validate=Pattern(VIN_PATTERN),
                         metadata={"description": "The car's full VIN: it must be the one given when adding the car."})
     photo = Upload(load_default=None, metadata={"description": "JPEG or PNG, at most 5 MB; re-encoded without "
                                                                "metadata, seen by moderators only."})
 
 
+def _own_vehicle(vehicle_id: int) -> Vehicle:
+    vehicle = db.session.get(Vehicle, vehicle_id)
+    if vehicle is None or vehicle.owner_id != current_user.id:
+        raise NotFound(_("No such vehicle."))
+    return vehicle
+
+
 @blp.route("/vehicles/<int:vehicle_id>/evidence", methods=["POST"])
-@requires("write")
+@requires("write", first=_own_vehicle)
 @blp.arguments(EvidenceUploadSchema, location="form", content_type="multipart/form-data")
 @blp.response(201, VehicleSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="Not one of the caller's cars")
@@ -70,9 +77,7 @@ class EvidenceUploadSchema(Schema):
                                                        "needs no proof (verified, transferred)")
 def send_evidence(data, vehicle_id):
     """Send proof for a pending car, or new proof for a rejected one (which goes back to the queue)."""
-    vehicle = db.session.get(Vehicle, vehicle_id)
-    if vehicle is None or vehicle.owner_id != current_user.id:
-        raise NotFound(_("No such vehicle."))
+    vehicle = _own_vehicle(vehicle_id)
     upload = request.files.get("photo")
     evidence.submit(vehicle, current_user, data["kind"], data["vin"],
                     *((upload.filename, upload.stream) if upload and upload.filename else ("", None)))

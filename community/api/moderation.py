@@ -4,7 +4,6 @@ from functools import partial
 
 from flask import url_for
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from community import storage
@@ -12,6 +11,7 @@ from community.accounts import evidence
 from community.accounts import service as accounts
 from community.accounts.models import Vehicle
 from community.api.auth import requires
+from community.api.fields import Blueprint, Text, one_of_texts, text_required_when
 from community.api.schemas import (
     AuthorSchema,
     ErrorSchema,
@@ -67,17 +67,22 @@ class PendingVehicleSchema(VehicleSchema):
 
 
 class ReviewSchema(Schema):
+    # A rejection needs a reason (community.accounts.service.review_vehicle)
+    openapi_rules = text_required_when("approve", [False], "reason")
     approve = fields.Boolean(required=True)
-    reason = fields.String(load_default="", validate=validate.Length(max=500),
-                           metadata={"description": "Required to reject; shown to the owner."})
+    reason = Text(load_default="", validate=validate.Length(max=500),
+                  metadata={"description": "Required to reject (not blank); shown to the owner."})
 
 
 class _Dated(Schema):
-    text_zh = fields.String(load_default=None, validate=validate.Length(max=5000))
-    text_en = fields.String(load_default=None, validate=validate.Length(max=5000))
-    occurred_at = fields.AwareDateTime(load_default=None, metadata={"description": "Default now; earlier needs "
-                                                                                   "backdate_reason."})
-    backdate_reason = fields.String(load_default=None, validate=validate.Length(max=500))
+    openapi_rules = one_of_texts("text_zh", "text_en")
+    text_zh = Text(load_default=None, validate=validate.Length(max=5000))
+    text_en = Text(load_default=None, validate=validate.Length(max=5000),
+                   metadata={"description": "The public note in Chinese, English or both (not blank)."})
+    occurred_at = fields.AwareDateTime(load_default=None, metadata={
+        "description": "Default now; not in the future, not before 2000; more than an hour ago needs "
+                       "backdate_reason."})
+    backdate_reason = Text(load_default=None, validate=validate.Length(max=500))
 
 
 class StatusSchema(_Dated):
@@ -90,8 +95,8 @@ class MilestoneInSchema(_Dated):
 
 
 class ReasonSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(max=moderation.MAX_REASON),
-                           metadata={"description": "Why (1 to 1000 characters); kept in the audit log."})
+    reason = Text(blank=False, required=True, validate=validate.Length(1, moderation.MAX_REASON),
+                  metadata={"description": "Why (1 to 1000 characters); kept in the audit log."})
 
 
 class MergeSchema(ReasonSchema):
@@ -223,8 +228,22 @@ def post_milestone(data, proposal_id):
 _errors = partial(error_responses, blp)
 
 
+def _target(target_type: str, target_id: int) -> None:
+    get_target(target_type).load(target_id)
+
+
+def _moderated_target(target_type: str, target_id: int) -> None:
+    _moderator()
+    get_target(target_type).load(target_id)
+
+
+def _moderated_user(user_id: int) -> None:
+    _moderator()
+    moderation.get_user(user_id)
+
+
 @blp.route("/reports/<target_type>/<int:target_id>", methods=["POST"])
-@requires("write")
+@requires("write", first=_target)
 @blp.arguments(ReasonSchema)
 @blp.response(201, ReportSchema)
 @_errors(401, 403, 404, 409, 422, descriptions={
@@ -252,15 +271,14 @@ def _content_action(action: str, schema: type[Schema], conflict: str, doc: str, 
     as for every missing id), a reason; ``act(actor, target_type, target_id, reason)`` answers the body.
     """
     def view(data, target_type, target_id):
-        _moderator()
-        get_target(target_type).load(target_id)
         return act(current_user, target_type, target_id, data["reason"])
 
     view.__name__ = view.__qualname__ = action
     view.__doc__ = doc
     documented = _errors(401, 403, 404, 409, 422, descriptions={409: conflict})(view)
     documented = blp.arguments(ReasonSchema)(blp.response(200, schema)(documented))
-    blp.route(f"/moderation/<target_type>/<int:target_id>/{action}", methods=["POST"])(requires("write")(documented))
+    blp.route(f"/moderation/<target_type>/<int:target_id>/{action}", methods=["POST"])(
+        requires("write", first=_moderated_target)(documented))
 
 
 def _set_hidden(hidden: bool):
@@ -286,41 +304,38 @@ def _user_state(user) -> dict:
 
 
 @blp.route("/moderation/users/<int:user_id>/block", methods=["POST"])
-@requires("write")
+@requires("write", first=_moderated_user)
 @blp.arguments(ReasonSchema)
 @blp.response(200, UserStateSchema)
 @_errors(401, 403, 404, 409, 422, descriptions={
     403: "Not a moderator, the caller themself, or staff (admins only)", 409: "Already blocked"})
 def block(data, user_id):
     """Block a user: they keep reading but no longer post, comment, vote, report or pledge."""
-    _moderator()
     return _user_state(moderation.set_blocked(current_user, moderation.get_user(user_id), True, data["reason"]))
 
 
 @blp.route("/moderation/users/<int:user_id>/unblock", methods=["POST"])
-@requires("write")
+@requires("write", first=_moderated_user)
 @blp.arguments(ReasonSchema)
 @blp.response(200, UserStateSchema)
 @_errors(401, 403, 404, 409, 422, descriptions={409: "Not blocked"})
 def unblock(data, user_id):
     """Unblock a user."""
-    _moderator()
     return _user_state(moderation.set_blocked(current_user, moderation.get_user(user_id), False, data["reason"]))
 
 
 @blp.route("/moderation/users/<int:user_id>/remove-votes", methods=["POST"])
-@requires("write")
+@requires("write", first=_moderated_user)
 @blp.arguments(ReasonSchema)
 @blp.response(200, CountSchema)
 @_errors(401, 403, 404, 409, 422, descriptions={409: "The user is not blocked"})
 def remove_votes(data, user_id):
     """Remove every vote of a blocked user and recount; answers how many votes went."""
-    _moderator()
     return {"count": moderation.remove_votes(current_user, moderation.get_user(user_id), data["reason"])}
 
 
 @blp.route("/moderation/proposals/<int:proposal_id>/merge", methods=["POST"])
-@requires("write")
+@requires("write", first=lambda proposal_id: _moderated_target("proposal", proposal_id))
 @blp.arguments(MergeSchema)
 @blp.response(200, MergeResultSchema)
 @_errors(401, 403, 404, 409, 422, descriptions={
@@ -328,6 +343,4 @@ def remove_votes(data, user_id):
                                                            "original"})
 def merge(data, proposal_id):
     """Merge a duplicate proposal into its original: supporters move, each voter counted once."""
-    _moderator()
-    get_target("proposal").load(proposal_id)
     return moderation.merge(current_user, proposal_id, data["original_id"], data["reason"])

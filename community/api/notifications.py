@@ -1,9 +1,9 @@
 """/api/v1/notifications: the caller's in-app notifications, follows and notification settings."""
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from community.api.auth import requires
+from community.api.fields import Blueprint
 from community.api.schemas import CursorArgs, ErrorSchema
 from community.notifications import service
 from community.notifications.models import CHANNELS, KINDS
@@ -63,7 +63,7 @@ def notifications(args):
 
 @blp.route("/notifications/read", methods=["POST"])
 @requires("write")
-@blp.arguments(ReadSchema)
+@blp.arguments(ReadSchema, required=False)
 @blp.response(200, ReadResultSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not authenticated")
 def mark_read(data):
@@ -96,7 +96,7 @@ def get_settings():
 
 @blp.route("/me/notification-settings", methods=["PUT"])
 @requires("write")
-@blp.arguments(SettingsSchema)
+@blp.arguments(SettingsSchema, required=False)
 @blp.response(200, SettingsSchema)
 @blp.alt_response(422, schema=ErrorSchema, description="Unknown kind or channel")
 def put_settings(data):

@@ -2,10 +2,10 @@
 from functools import partial
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from community import cache as page_cache
 from community.api.auth import requires
+from community.api.fields import Blueprint
 from community.api.schemas import (
     CommentArgs,
     CommentPageSchema,
@@ -106,7 +106,7 @@ def list_comments(args, proposal_id):
 
 
 @blp.route("/<int:proposal_id>/comments", methods=["POST"])
-@requires("write")
+@requires("write", first=service.get_visible)
 @blp.arguments(CommentSchema)
 @blp.response(201, CommentSchema)
 @_errors(401, 403, 404, 422)

@@ -1,10 +1,9 @@
 """/api/v1: the public service-pledge scorecard, published council sessions and their decisions (read only)."""
 from flask_babel import get_locale
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from community.api.fields import LocalDateTime
+from community.api.fields import Blueprint, LocalDateTime
 from community.api.schemas import CursorArgs, ErrorSchema
 from community.council import sessions
 from community.council.models import DECISIONS

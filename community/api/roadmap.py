@@ -3,11 +3,10 @@ from functools import partial
 
 from flask import abort
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from community.accounts.vehicles import MODELS
-from community.api.fields import LocalDateTime, NestedFrom
+from community.api.fields import Blueprint, LocalDateTime, NestedFrom
 from community.api.schemas import error_responses
 from community.roadmap import service
 from community.roadmap.models import KINDS, STATES

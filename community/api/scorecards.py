@@ -7,9 +7,9 @@ from functools import partial
 
 from flask import abort
 from flask_babel import get_locale
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from community.api.fields import Blueprint
 from community.api.schemas import error_responses
 from community.pledge import service as pledge
 from community.shopper import scorecard, stores

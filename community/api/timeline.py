@@ -1,7 +1,7 @@
 """/api/v1/timeline: the platform's public milestones, newest first."""
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from community.api.fields import Blueprint
 from community.api.schemas import MilestoneSchema, TimelineArgs, error_responses
 from community.timeline.service import feed_page
 

@@ -6,10 +6,10 @@ and in the README.
 from functools import partial
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from community.api.auth import requires
+from community.api.fields import Blueprint, Text
 from community.api.schemas import error_responses
 from community.errors import PermissionDenied
 from community.events import TYPES
@@ -26,14 +26,14 @@ _TYPES = fields.List(fields.String(validate=validate.OneOf(list(TYPES))), requir
 
 
 class EndpointInSchema(Schema):
-    url = fields.String(required=True, validate=validate.Length(1, service.MAX_URL),
+    url = Text(blank=False, required=True, validate=validate.Length(1, service.MAX_URL),
                         metadata={"description": "http(s); no loopback or private addresses in production."})
     event_types = _TYPES
-    description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    description = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
 class EndpointCreateSchema(EndpointInSchema):
-    secret = fields.String(load_default=None, allow_none=True, validate=validate.Length(16, 100),
+    secret = Text(load_default=None, allow_none=True, validate=validate.Length(16, 100),
                            metadata={"description": "Signing secret; a random one is made when left out."})
 
 
