@@ -43,6 +43,8 @@ def test_main_journey(browser, live_server, screenshots, watch, lang, width):
     w = Walk(page, lang, width, screenshots, watch, "journey")
     n = f"{lang}{width}{int(time.time() * 1000) % 100000}"
     email = f"newcomer-{n}@example.com"
+    # Display names are unique among active owners: each width registers its own newcomer.
+    zh_name, en_name = ("新车主小林", "Robin Lee") if width > 500 else ("新车主小周", "Robin Chen")
 
     # A newcomer arrives, reads the list in their language and registers.
     w.go("/")
@@ -50,7 +52,7 @@ def test_main_journey(browser, live_server, screenshots, watch, lang, width):
     w.shot("home", w.t("提案", "Proposals"))
     w.go("/register")
     page.fill("#email", email)
-    page.fill("#display_name", w.t("新车主小林", "Robin Lee"))
+    page.fill("#display_name", w.t(zh_name, en_name))
     page.fill("#password", NEW_PASSWORD)
     page.fill("#confirm", NEW_PASSWORD)
     w.submit("#submit")
@@ -64,7 +66,7 @@ def test_main_journey(browser, live_server, screenshots, watch, lang, width):
     page.fill("#vin", vin)
     page.check("input[name=evidence_kind][value=licence]")
     page.set_input_files("#evidence", files=[{"name": "licence.jpg", "mimeType": "image/jpeg",
-                                              "buffer": proof_image("licence", vin, "Robin Lee", "009", 2024)}])
+                                              "buffer": proof_image("licence", vin, en_name, "009", 2024)}])
     w.submit("#submit")
     w.shot("vehicle-added", w.t("待认证", "Waiting for verification"))
     w.sees(w.t("证明已收到", "Proof received"))

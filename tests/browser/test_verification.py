@@ -28,10 +28,12 @@ def test_a_rejected_owner_uploads_new_proof(browser, live_server, screenshots, w
     w = Walk(page, lang, width, screenshots, watch, "verification")
     n = f"{lang}{width}{int(time.time() * 1000) % 100000}"
     email = f"claimant-{n}@example.com"
+    # Display names are unique among active owners: each width registers its own claimant.
+    zh_name, en_name = ("车主吴凯", "Kai Wu") if width > 500 else ("车主郑洁", "Jie Zheng")
     w.go("/register")
     w.choose_language()
     page.fill("#email", email)
-    page.fill("#display_name", w.t("车主吴凯", "Kai Wu"))
+    page.fill("#display_name", w.t(zh_name, en_name))
     page.fill("#password", PASSWORD)
     page.fill("#confirm", PASSWORD)
     w.submit("#submit")
