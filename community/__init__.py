@@ -48,6 +48,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_errorhandlers(app)
     app.before_request(refuse_malformed_input)
+    from community.api import idempotency
+
+    idempotency.init_app(app)  # last of the request hooks: a write's key is claimed just before its view
     register_template_helpers(app)
     from community import cli, jobs
 

@@ -48,6 +48,8 @@ Environment variables (production reads these):
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN   read by boto3 itself (or an instance role)
   VEHICLE_EVIDENCE_DAYS     days a vehicle's proof photo (and full VIN) is kept after the moderator's decision;
                             default 30 (community/accounts/evidence.py)
+  IDEMPOTENCY_KEY_HOURS     hours an API Idempotency-Key and its first answer are kept; default 24
+  IDEMPOTENCY_LEASE_SECONDS seconds a key whose request never answered stays locked; default 300
   WEBHOOK_ALLOW_PRIVATE     1: webhook URLs may point at loopback/private addresses (tests, a lab; never in
                             production, where it is ignored: see community.webhooks.service.check_url)
 """
@@ -187,6 +189,9 @@ def load_config(app, overrides: dict | None = None) -> None:
         # Vehicle verification proof (community/accounts/evidence.py): storage folder, days kept after review.
         VEHICLE_EVIDENCE_DIR="vehicle_evidence",
         VEHICLE_EVIDENCE_DAYS=30,
+        # API Idempotency-Key (community/api/idempotency.py): hours kept, seconds a dead request's claim holds.
+        IDEMPOTENCY_KEY_HOURS=24,
+        IDEMPOTENCY_LEASE_SECONDS=300,
     )
     cfg.from_pyfile("config.py", silent=True)
     production = env == "production"
@@ -209,7 +214,7 @@ def load_config(app, overrides: dict | None = None) -> None:
     if os.environ.get("PAGE_CACHE_SECONDS"):
         cfg["PAGE_CACHE_SECONDS"] = int(os.environ["PAGE_CACHE_SECONDS"])
     for key in ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "DB_RETRY_AFTER_SECONDS", "DB_CONNECT_TIMEOUT",
-                "VEHICLE_EVIDENCE_DAYS"):
+                "VEHICLE_EVIDENCE_DAYS", "IDEMPOTENCY_KEY_HOURS", "IDEMPOTENCY_LEASE_SECONDS"):
         if os.environ.get(key):
             cfg[key] = int(os.environ[key])
     for key in ("MAIL_USE_TLS", "MAIL_USE_SSL", "JOBS_EMBEDDED_SCHEDULER", "RATELIMIT_ENABLED",

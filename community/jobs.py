@@ -92,6 +92,8 @@ SCHEDULE: tuple[Periodic, ...] = (
              "send due webhook deliveries: first tries the requests did not send, and retries"),
     Periodic("vehicle-evidence-purge", "community.accounts.evidence:purge_due", "17 * * * *", 600,
              "delete vehicle proof photos VEHICLE_EVIDENCE_DAYS after the decision (the audit log keeps it)"),
+    Periodic("idempotency-purge", "community.api.idempotency:purge_expired", "41 * * * *", 600,
+             "delete API Idempotency-Keys older than IDEMPOTENCY_KEY_HOURS (24 h)"),
 )
 BY_NAME = {p.name: p for p in SCHEDULE}
 

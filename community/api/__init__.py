@@ -85,7 +85,9 @@ def init_api(app) -> None:
             "security": [{"bearer": []}, {}],
         },
     )
-    api.init_app(app, spec_kwargs={"marshmallow_plugin": RulesPlugin()})
+    from community.api.idempotency import IdempotencyDoc
+
+    api.init_app(app, spec_kwargs={"marshmallow_plugin": RulesPlugin(), "extra_plugins": [IdempotencyDoc()]})
     api.register_converter(IdConverter, lambda conv: {"type": "integer", "minimum": 0, "maximum": conv.max})
     # One bucket for the whole API per caller (a shared scope), not one per blueprint. The limiter and the
     # blueprints live as long as the process, so the limit is attached once, however many apps are made

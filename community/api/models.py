@@ -32,3 +32,27 @@ class ApiToken(db.Model):
 
     def allows(self, scope: str) -> bool:
         return scope == "read" or self.scope == "write"
+
+
+class IdempotencyKey(db.Model):
+    """One ``Idempotency-Key`` an API token sent with a write, and the first answer to it.
+
+    The unique (token_id, key) row is the claim: it is committed before the view runs, so a second request
+    with the key while the first is still running finds the row (``status_code`` NULL: in flight) and is
+    refused, on every worker and host. ``request_hash`` is SHA-256 of the method, path, query and body (JSON
+    canonicalised); ``response_headers`` a JSON object of the replayed headers. Kept until ``expires_at``.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (db.UniqueConstraint("token_id", "key"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    token_id = db.Column(db.Integer, db.ForeignKey("api_tokens.id", ondelete="CASCADE"), nullable=False)
+    key = db.Column(db.String(255), nullable=False)
+    request_hash = db.Column(db.String(64), nullable=False)
+    status_code = db.Column(db.Integer)
+    response_body = db.Column(db.Text)
+    response_headers = db.Column(db.Text)
+    locked_at = db.Column(UTCDateTime, nullable=False, default=utcnow)  # when the running request claimed it
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at = db.Column(UTCDateTime, nullable=False, index=True)
