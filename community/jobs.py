@@ -94,6 +94,8 @@ SCHEDULE: tuple[Periodic, ...] = (
              "delete vehicle proof photos VEHICLE_EVIDENCE_DAYS after the decision (the audit log keeps it)"),
     Periodic("idempotency-purge", "community.api.idempotency:purge_expired", "41 * * * *", 600,
              "delete API Idempotency-Keys older than IDEMPOTENCY_KEY_HOURS (24 h)"),
+    Periodic("form-state-purge", "community.submissions:purge", "43 * * * *", 600,
+             "forget web forms' one-time submission tokens after SUBMISSION_TOKEN_DAYS"),
 )
 BY_NAME = {p.name: p for p in SCHEDULE}
 

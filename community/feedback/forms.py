@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from community.feedback.models import CHANNELS, MAX_TEXT
 from community.feedback.service import MAX_REPLY
+from community.submissions import SubmitOnceForm
 from community.util import options
 
 
@@ -12,7 +13,7 @@ def _int_or_none(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(SubmitOnceForm):
     text = TextAreaField(_l("Your feedback"), validators=[DataRequired(), Length(max=MAX_TEXT)],
                          render_kw={"rows": 6},
                          description=_l("What happened, where and when. Chinese or English; at most 5,000 characters."))

@@ -3,6 +3,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from community import submissions
 from community.dbtypes import utcnow
 from community.errors import DomainError, PermissionDenied
 from community.extensions import limiter
@@ -40,11 +41,18 @@ def new():
         del form.contact
     if form.validate_on_submit():
         contact = form.contact.data if "contact" in form else None
+        signed_in = current_user.is_authenticated
         try:
-            item = service.submit(current_user, form.text.data, form.channel.data, form.vehicle_id.data, contact)
+            item, earlier = submissions.submit_once(
+                form, "feedback",
+                lambda: service.submit(current_user, form.text.data, form.channel.data, form.vehicle_id.data, contact),
+                lambda made: url_for("feedback.detail", item_id=made.id) if signed_in else url_for("feedback.new"),
+                url_for("feedback.mine") if signed_in else url_for("feedback.new"))
         except DomainError as err:
             apply_errors(form, err)
         else:
+            if earlier:
+                return submissions.to_earlier(earlier)
             if current_user.is_authenticated:
                 flash(_("Thank you. We have your feedback (#%(id)d); the team's answer will appear here.",
                         id=item.id), "success")

@@ -5,11 +5,12 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from community.proposals.models import CATEGORIES, STATUS_LABELS
 from community.proposals.service import MAX_BODY, MAX_COMMENT, MAX_TITLE
+from community.submissions import SubmitOnceForm
 from community.timeline.models import KINDS, POSTABLE_KINDS
 from community.util import options
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(SubmitOnceForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=MAX_TITLE)])
     category = SelectField(_l("Category"), choices=options(CATEGORIES))
     body = TextAreaField(_l("Proposal"), validators=[DataRequired(), Length(max=MAX_BODY)],
@@ -17,7 +18,7 @@ class ProposalForm(FlaskForm):
     submit = SubmitField(_l("Publish proposal"))
 
 
-class CommentForm(FlaskForm):
+class CommentForm(SubmitOnceForm):
     body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=MAX_COMMENT)])
     submit = SubmitField(_l("Post comment"))
 

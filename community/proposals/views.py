@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from community import cache as page_cache
+from community import submissions
 from community.errors import DomainError, wants_json
 from community.moderation.service import can_flag
 from community.proposals import bp, service
@@ -53,10 +54,15 @@ def new():
     form = ProposalForm()
     if form.validate_on_submit():
         try:
-            proposal = service.create_proposal(current_user, form.title.data, form.body.data, form.category.data)
+            proposal, earlier = submissions.submit_once(
+                form, "proposal",
+                lambda: service.create_proposal(current_user, form.title.data, form.body.data, form.category.data),
+                lambda made: url_for("proposals.detail", proposal_id=made.id), url_for("proposals.index"))
         except DomainError as err:
             apply_errors(form, err)
         else:
+            if earlier:
+                return submissions.to_earlier(earlier)
             flash(_("Your proposal is published."), "success")
             return redirect(url_for("proposals.detail", proposal_id=proposal.id))
     return render_template("proposals/new.html", form=form), 422 if form.errors else 200
@@ -144,12 +150,15 @@ def comment(proposal_id):
     proposal = service.get_visible(proposal_id)
     form = CommentForm()
     if form.validate_on_submit():
+        here = url_for("proposals.detail", proposal_id=proposal.id, _anchor="comments")
         try:
-            service.add_comment(current_user, proposal, form.body.data)
+            _made, earlier = submissions.submit_once(
+                form, "comment", lambda: service.add_comment(current_user, proposal, form.body.data),
+                lambda made: here, here)
         except DomainError as err:
             apply_errors(form, err)
         else:
-            return redirect(url_for("proposals.detail", proposal_id=proposal.id, _anchor="comments"))
+            return submissions.to_earlier(earlier) if earlier else redirect(here)
     return _render_detail(proposal, comment_form=form, status=422)
 
 

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from community.shopper.models import STORE_KINDS, VISIT_KINDS
 from community.shopper.service import MAX_COMMENT, MAX_NARRATIVE
+from community.submissions import SubmitOnceForm
 from community.util import options
 
 NOT_OBSERVED = ""
@@ -33,7 +34,7 @@ class StoreForm(FlaskForm):
     submit = SubmitField(_l("Save store"))
 
 
-class ReportForm(FlaskForm):
+class ReportForm(SubmitOnceForm):
     """The fixed part of a report; ``report_form`` adds score_<id>, comment_<id>, issue_<id> per pledge item."""
 
     store_id = SelectField(_l("Store"), coerce=_int_or_none, validators=[DataRequired()])

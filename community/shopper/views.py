@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from community import storage
+from community import storage, submissions
 from community.audit import service as audit
 from community.csvexport import csv_response
 from community.errors import Conflict, DomainError, ValidationError, wants_json
@@ -84,7 +84,14 @@ def _render_form(form, items, report=None, status=200):
 def _save(form, items, report):
     """Save the draft, then its photos, then submit if asked. Returns a response."""
     try:
-        report = service.save_draft(report, current_user, _input(form, items))
+        if report is None:
+            report, earlier = submissions.submit_once(
+                form, "shopper_report", lambda: service.save_draft(None, current_user, _input(form, items)),
+                lambda made: url_for("shopper.detail", report_id=made.id), url_for("shopper.mine"))
+            if earlier:
+                return submissions.to_earlier(earlier)
+        else:
+            report = service.save_draft(report, current_user, _input(form, items))
     except DomainError as err:
         if isinstance(err, Conflict) and not wants_json():
             flash(err.message, "warning")
