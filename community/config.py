@@ -51,6 +51,7 @@ Environment variables (production reads these):
   IDEMPOTENCY_KEY_HOURS     hours an API Idempotency-Key and its first answer are kept; default 24
   IDEMPOTENCY_LEASE_SECONDS seconds a key whose request never answered stays locked; default 300
   SUBMISSION_TOKEN_DAYS     days a web form's consumed one-time submission token is remembered; default 7
+  FORM_DRAFT_MINUTES        minutes the text of a form posted after its session expired waits; default 120
   WEBHOOK_ALLOW_PRIVATE     1: webhook URLs may point at loopback/private addresses (tests, a lab; never in
                             production, where it is ignored: see community.webhooks.service.check_url)
 """
@@ -195,6 +196,8 @@ def load_config(app, overrides: dict | None = None) -> None:
         IDEMPOTENCY_LEASE_SECONDS=300,
         # Web forms (community/submissions.py): days a consumed one-time submission token is remembered.
         SUBMISSION_TOKEN_DAYS=7,
+        # Web forms (community/drafts.py): minutes the text of a form posted after its session expired is kept.
+        FORM_DRAFT_MINUTES=120,
     )
     cfg.from_pyfile("config.py", silent=True)
     production = env == "production"
@@ -218,7 +221,7 @@ def load_config(app, overrides: dict | None = None) -> None:
         cfg["PAGE_CACHE_SECONDS"] = int(os.environ["PAGE_CACHE_SECONDS"])
     for key in ("MAIL_PORT", "TRUSTED_PROXY_HOPS", "DB_RETRY_AFTER_SECONDS", "DB_CONNECT_TIMEOUT",
                 "VEHICLE_EVIDENCE_DAYS", "IDEMPOTENCY_KEY_HOURS", "IDEMPOTENCY_LEASE_SECONDS",
-                "SUBMISSION_TOKEN_DAYS"):
+                "SUBMISSION_TOKEN_DAYS", "FORM_DRAFT_MINUTES"):
         if os.environ.get(key):
             cfg[key] = int(os.environ[key])
     for key in ("MAIL_USE_TLS", "MAIL_USE_SSL", "JOBS_EMBEDDED_SCHEDULER", "RATELIMIT_ENABLED",

@@ -180,6 +180,12 @@ def register_errorhandlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
+        if isinstance(err, CSRFError):
+            from community.drafts import keep_and_redirect
+
+            kept = keep_and_redirect()  # an expired form the owner typed into: keep the text, show it again
+            if kept is not None:
+                return kept
         fields = _webargs_fields(err)
         message = _("Please correct the highlighted fields.") if fields else http_message(err)
         code = _CODES.get(err.code) or (err.name or "error").lower().replace(" ", "_")

@@ -96,6 +96,8 @@ SCHEDULE: tuple[Periodic, ...] = (
              "delete API Idempotency-Keys older than IDEMPOTENCY_KEY_HOURS (24 h)"),
     Periodic("form-state-purge", "community.submissions:purge", "43 * * * *", 600,
              "forget web forms' one-time submission tokens after SUBMISSION_TOKEN_DAYS"),
+    Periodic("form-drafts-purge", "community.drafts:purge", "*/15 * * * *", 300,
+             "delete the text kept from expired forms after FORM_DRAFT_MINUTES"),
 )
 BY_NAME = {p.name: p for p in SCHEDULE}
 

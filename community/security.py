@@ -77,6 +77,11 @@ def login_first():
 
     if wants_json():
         abort(401)
+    from community.drafts import keep_and_redirect
+
+    kept = keep_and_redirect()  # a form posted after the session ended: its text waits for the new login
+    if kept is not None:
+        return kept
     manager = current_app.login_manager
     flash(manager.login_message, manager.login_message_category)
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))

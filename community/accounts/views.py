@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 
-from community import storage
+from community import drafts, storage
 from community.accounts import bp, evidence, service
 from community.accounts.forms import (
     EvidenceForm,
@@ -83,7 +83,9 @@ def logout():
         service.log_out_everywhere(current_user)
     logout_user()  # Flask-Login also clears the remember cookie on the response
     flash(_("You are logged out."), "info")
-    return redirect(url_for("proposals.index"))
+    response = redirect(url_for("proposals.index"))
+    drafts.forget(response)
+    return response
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -3,7 +3,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from community import submissions
+from community import drafts, submissions
 from community.dbtypes import utcnow
 from community.errors import DomainError, PermissionDenied
 from community.extensions import limiter
@@ -27,6 +27,9 @@ def _user_key() -> str:
     return f"user:{current_user.id}" if current_user.is_authenticated else (request.remote_addr or "?")
 
 
+drafts.register("feedback.new", login=False)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["FEEDBACK_ANON_RATE_LIMIT"], methods=["POST"],
                exempt_when=lambda: current_user.is_authenticated)
@@ -39,6 +42,7 @@ def new():
         (v.id, f"{v.model} · {v.model_year} · {v.masked_vin}") for v in vehicles if v.status in ("pending", "verified")]
     if current_user.is_authenticated:
         del form.contact
+    drafts.restore(form)
     if form.validate_on_submit():
         contact = form.contact.data if "contact" in form else None
         signed_in = current_user.is_authenticated

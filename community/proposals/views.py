@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from community import cache as page_cache
-from community import submissions
+from community import drafts, submissions
 from community.errors import DomainError, wants_json
 from community.moderation.service import can_flag
 from community.proposals import bp, service
@@ -45,6 +45,10 @@ def index():
     return render_template("proposals/index.html", content=content)
 
 
+drafts.register("proposals.new")
+drafts.register("proposals.comment", back=lambda args: url_for("proposals.detail", proposal_id=args["proposal_id"]))
+
+
 @bp.route("/proposals/new", methods=["GET", "POST"])
 @login_required
 def new():
@@ -52,6 +56,7 @@ def new():
         flash(_("Only verified owners can post proposals. Add and verify your car first."), "warning")
         return redirect(url_for("accounts.vehicles"))
     form = ProposalForm()
+    drafts.restore(form)
     if form.validate_on_submit():
         try:
             proposal, earlier = submissions.submit_once(
@@ -106,12 +111,15 @@ def _render_detail(proposal, status_form=None, milestone_form=None, comment_form
         status_form = status_form or StatusForm(prefix="st", formdata=None)
         status_form.status.choices = [(s, STATUS_LABELS[s]) for s in service.allowed_transitions(proposal)]
         milestone_form = milestone_form or MilestoneForm(prefix="ms", formdata=None)
+    if comment_form is None and signed_in:
+        comment_form = CommentForm(formdata=None)
+        drafts.restore(comment_form)
     parts = page_cache.value(f"proposal.parts:{proposal.id}", page_cache.detail_scopes(proposal.id),
                              lambda: service.detail_parts(proposal.id))
     return render_template("proposals/detail.html", proposal=proposal, shared=_shared_parts(proposal), parts=parts,
                            voted=service.has_voted(current_user, proposal),
                            can_vote=service.can_vote(current_user), vote_form=VoteForm() if signed_in else None,
-                           comment_form=comment_form or (CommentForm(formdata=None) if signed_in else None),
+                           comment_form=comment_form,
                            status_form=status_form, milestone_form=milestone_form,
                            can_moderate=moderator), status
 

@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from community import storage, submissions
+from community import drafts, storage, submissions
 from community.audit import service as audit
 from community.csvexport import csv_response
 from community.errors import Conflict, DomainError, ValidationError, wants_json
@@ -38,6 +38,10 @@ def mine():
     return render_template("shopper/mine.html", reports=service.my_reports(current_user))
 
 
+drafts.register("shopper.new")
+drafts.register("shopper.edit")
+
+
 def _form(report=None):
     items = service.rubric_items()
     if report is not None:  # a draft keeps the lines it was started with, even if an item was retired since
@@ -56,6 +60,7 @@ def _form(report=None):
             if line.pledge_item_id:
                 form[f"score_{key}"].data = str(line.score) if line.score else NOT_OBSERVED
             form[f"comment_{key}"].data, form[f"issue_{key}"].data = line.comment, line.is_issue
+    drafts.restore(form)
     return form, items
 
 

@@ -33,7 +33,7 @@ def test_an_empty_comment_is_refused_beside_the_field(client, auth):
 def test_anonymous_visitors_are_asked_to_log_in(client):
     proposal = f.proposal()
     resp = client.post(f"/proposals/{proposal.id}/comments", data={"body": "hi"})
-    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+    assert resp.status_code == 303 and resp.headers["Location"].startswith("/login")  # the text waits (drafts)
     assert "Log in to comment." in client.get(f"/proposals/{proposal.id}?lang=en").get_data(as_text=True)
     assert Comment.query.count() == 0
 
