@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from community.accounts.identity import identity_key
 from community.accounts.models import User
 from community.accounts.vehicles import vin_hash, with_check_digit
 from community.demo import EN_BODY, EN_TOPICS, STATUS_WEIGHTS, ZH_BODY, ZH_TOPICS, _status_note
@@ -63,7 +64,8 @@ class Dataset:
 
 
 COLUMNS = {
-    "users": ("id", "email", "display_name", "password_hash", "is_blocked", "session_token", "created_at"),
+    "users": ("id", "email", "display_name", "email_skeleton", "name_skeleton", "password_hash", "is_blocked",
+              "session_token", "created_at"),
     "user_roles": ("user_id", "role", "granted_at"),
     "vehicles": ("id", "owner_id", "model", "model_year", "hardware", "vin_hash", "vin_prefix", "vin_last4",
                  "status", "reviewed_by_id", "reviewed_at", "created_at"),
@@ -111,15 +113,16 @@ def generate(plan: Plan, now: datetime | None = None) -> Dataset:
     for uid in range(1, plan.voters + 1):
         name = f"车主 {uid}" if uid % 3 else f"Owner {uid}"
         joined = start + timedelta(seconds=rng.random() * 86400 * 60)
-        users.append((uid, f"bench{uid}@bench.example", name, hashed.password_hash, False, secrets.token_hex(16),
-                      joined))
+        email = f"bench{uid}@bench.example"
+        users.append((uid, email, name, identity_key(email), identity_key(name), hashed.password_hash, False,
+                      secrets.token_hex(16), joined))
         vin = with_check_digit(f"LB5B3NCH0R{uid:07d}")
         model = rng.choice(MODELS)
         hardware = json.dumps(sorted({"lidar", rng.choice(["adas_gen1", "adas_latest"])}))
         vehicles.append((uid, uid, model, rng.choice([2022, 2023, 2024, 2025]), hardware, vin_hash(vin), vin[:2],
                          vin[-4:], "verified", moderator_id, joined + timedelta(days=1), joined))
-    users.append((moderator_id, "moderator@bench.example", "运营 Bench", hashed.password_hash, False,
-                  secrets.token_hex(16), start))
+    users.append((moderator_id, "moderator@bench.example", "运营 Bench", identity_key("moderator@bench.example"),
+                  identity_key("运营 Bench"), hashed.password_hash, False, secrets.token_hex(16), start))
     data.tables["users"] = users
     data.tables["user_roles"] = [(moderator_id, "moderator", start)]
     data.tables["vehicles"] = vehicles

@@ -51,7 +51,7 @@ import time
 from collections.abc import Callable, Iterable
 from functools import wraps
 
-from flask import current_app, g, has_app_context, make_response, request, session
+from flask import current_app, g, has_app_context, has_request_context, make_response, request, session
 from flask_caching import Cache
 from markupsafe import Markup
 from sqlalchemy import event, inspect
@@ -125,7 +125,24 @@ def _new_version() -> str:
 
 
 def versions(scopes: Iterable[str]) -> list[str]:
-    """The current version of each scope; a scope never bumped (or evicted) gets a fresh one."""
+    """The current version of each scope; a scope never bumped (or evicted) gets a fresh one.
+
+    Read once per request: a logged-in detail page asks for the same scopes for each of its fragments (one
+    Redis round trip, not four), and all its parts are built from one consistent set. The request's own
+    ``bump`` forgets them, so a page rendered after a commit in the same request reads the new ones."""
+    scopes = list(scopes)
+    if not has_request_context():
+        return _read_versions(scopes)
+    memo = g.get("_cache_versions")
+    if memo is None:
+        memo = g._cache_versions = {}
+    missing = [s for s in scopes if s not in memo]
+    if missing:
+        memo.update(zip(missing, _read_versions(missing), strict=True))
+    return [memo[s] for s in scopes]
+
+
+def _read_versions(scopes: list[str]) -> list[str]:
     keys = [f"v:{s}" for s in scopes]
     found = cache.get_many(*keys)
     missing = {k: _new_version() for k, v in zip(keys, found, strict=True) if v is None}
@@ -148,6 +165,8 @@ def bump(scopes: Iterable[str]) -> None:
     scopes = set(scopes)
     if not scopes or not enabled():
         return
+    if has_request_context():
+        g.pop("_cache_versions", None)
     try:
         cache.set_many({f"v:{s}": _new_version() for s in scopes}, timeout=0)
     except Exception:  # noqa: BLE001  (the write committed; pages expire within PAGE_CACHE_SECONDS)

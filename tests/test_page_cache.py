@@ -283,3 +283,65 @@ def test_pages_served_before_the_hooks_stay_anonymous_and_fresh(app, client):
         sess["_flashes"] = [("info", "A message for this visitor only")]
     assert "A message for this visitor only" in client.get(f"/proposals/{p.id}").get_data(as_text=True)
     assert "A message for this visitor only" not in app.test_client().get(f"/proposals/{p.id}").get_data(as_text=True)
+
+
+def test_a_logged_in_detail_page_is_two_statements_and_shows_each_viewer_their_own_vote_and_follow(app):
+    """The user (roles, cars, facts) and the proposal with the viewer's vote and follow: one statement each.
+    The versions of the page's fragments are read once for the request (one Redis round trip)."""
+    from sqlalchemy import event
+
+    from community.extensions import db
+    from community.notifications import service as notifications
+
+    p = f.proposal(title="Seat ventilation")
+    voter, other = f.owner(), f.owner()
+    service.vote(voter, p)  # votes and follows
+    clients = {}
+    for user in (voter, other):
+        c = clients[user.id] = app.test_client()
+        with c.session_transaction() as sess:
+            sess["_user_id"], sess["_fresh"] = user.get_id(), True
+        c.get(f"/proposals/{p.id}")  # fills the fragments
+    statements, reads = [], []
+
+    def listen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    real = page_cache._read_versions
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        page_cache._read_versions = lambda scopes: reads.append(scopes) or real(scopes)
+        voter_page = clients[voter.id].get(f"/proposals/{p.id}").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+        page_cache._read_versions = real
+    assert len(statements) == 2, statements
+    assert len(reads) == 1
+    assert 'id="unvote"' in voter_page and 'id="unfollow"' in voter_page
+    other_page = clients[other.id].get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert 'id="vote"' in other_page and 'id="follow"' in other_page and 'id="unvote"' not in other_page
+    # a change shows on the next request, and a commit inside a request forgets what it had read
+    service.vote(other, p)
+    other_page = clients[other.id].get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert 'id="unvote"' in other_page and 'id="unfollow"' in other_page and _count(other_page) == "2"
+    notifications.unfollow(voter, p.id)
+    assert 'id="follow"' in clients[voter.id].get(f"/proposals/{p.id}").get_data(as_text=True)
+    with app.test_request_context():
+        from flask_login import login_user
+
+        login_user(voter)
+        loaded = service.get_visible(p.id, viewer=voter)
+        assert service.has_voted(voter, loaded)
+        service.withdraw_vote(voter, loaded)
+        assert not service.has_voted(voter, service.get_visible(p.id, viewer=voter))
+
+
+def test_the_api_detail_says_whether_this_caller_voted(app):
+    p = f.proposal(title="Trailer mode")
+    voter, other = f.owner(), f.owner()
+    service.vote(voter, p)
+    for user, voted in ((voter, True), (other, False), (voter, True)):
+        c = app.test_client()
+        with c.session_transaction() as sess:
+            sess["_user_id"], sess["_fresh"] = user.get_id(), True
+        assert c.get(f"/api/v1/proposals/{p.id}").json["voted"] is voted

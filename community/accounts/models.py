@@ -129,6 +129,12 @@ def user_fact(user, name: str, compute: Callable[[], object]):
     return facts[name]
 
 
+def remember_user_facts(user, facts: dict) -> None:
+    """Facts about ``user`` read along with something else this request (``user_fact`` answers from them)."""
+    if has_request_context():
+        g.setdefault("user_facts", {}).setdefault(user.id, {}).update(facts)
+
+
 def _forget_facts(_session) -> None:
     # A request that commits (marks notifications read, appoints a term) answers from the database again.
     if has_request_context():

@@ -60,7 +60,7 @@ def create_proposal(data):
 @_errors(404)
 def get_proposal(proposal_id):
     """One visible proposal, with whether the caller has voted."""
-    return service.get_visible(proposal_id)
+    return service.get_visible(proposal_id, viewer=current_user)
 
 
 @blp.route("/<int:proposal_id>/vote", methods=["POST"])

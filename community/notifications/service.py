@@ -16,6 +16,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 
+from community.accounts.models import user_fact
 from community.dbtypes import utcnow
 from community.errors import ValidationError
 from community.extensions import db
@@ -71,7 +72,8 @@ def set_following(user, proposal_id: int, on: bool) -> None:
 def is_following(user, proposal_id: int) -> bool:
     if not (user and user.is_authenticated):
         return False
-    return db.session.get(Follow, (user.id, proposal_id)) is not None
+    return user_fact(user, f"following:{proposal_id}",
+                     lambda: db.session.get(Follow, (user.id, proposal_id)) is not None)
 
 
 def follower_count(proposal_id: int) -> int:

@@ -8,19 +8,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
+from flask import has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, bindparam, delete, exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
 from community import events
-from community.accounts.models import shown_user
+from community.accounts.models import remember_user_facts, shown_user, user_fact
 from community.audit import service as audit
 from community.dbtypes import utcnow
 from community.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from community.extensions import db
 from community.notifications import service as notifications
+from community.notifications.models import Follow
 from community.proposals.models import (
     CATEGORIES,
     NEXT_STATUS,
@@ -70,12 +73,33 @@ def visible_query():
     return Proposal.query.filter(Proposal.hidden_at.is_(None))
 
 
-def get_visible(proposal_id: int) -> Proposal:
-    """The proposal, or NotFound when missing or hidden."""
-    proposal = db.session.get(Proposal, proposal_id, options=[shown_user(Proposal.author)])
+def get_visible(proposal_id: int, viewer=None) -> Proposal:
+    """The proposal, or NotFound when missing or hidden.
+
+    With a logged-in ``viewer`` (the detail page), whether they voted for it and follow it are read in the
+    same statement and kept for the request (``has_voted`` and ``notifications.is_following`` answer from
+    them; a commit forgets them)."""
+    if viewer is not None and viewer.is_authenticated and has_request_context():
+        row = db.session.execute(_viewer_statement(), {"proposal_id": proposal_id, "viewer_id": viewer.id}).first()
+        proposal = row[0] if row is not None else None
+        if proposal is not None:
+            remember_user_facts(viewer, {f"voted:{proposal.id}": bool(row.voted),
+                                         f"following:{proposal.id}": bool(row.following)})
+    else:
+        proposal = db.session.get(Proposal, proposal_id, options=[shown_user(Proposal.author)])
     if proposal is None or proposal.hidden_at is not None:
         raise NotFound(_("No such proposal."))
     return proposal
+
+
+@cache
+def _viewer_statement():
+    """Built once (building it cost as much as running it): the proposal, and two EXISTS for the viewer."""
+    viewer = bindparam("viewer_id")
+    voted = exists().where(Vote.proposal_id == Proposal.id, Vote.user_id == viewer)
+    following = exists().where(Follow.proposal_id == Proposal.id, Follow.user_id == viewer)
+    return (select(Proposal, voted.label("voted"), following.label("following"))
+            .options(shown_user(Proposal.author)).where(Proposal.id == bindparam("proposal_id")))
 
 
 @dataclass
@@ -176,7 +200,8 @@ def detail_parts(proposal_id: int) -> dict[str, bool]:
 def has_voted(user, proposal: Proposal) -> bool:
     if not (user and user.is_authenticated):
         return False
-    return db.session.query(Vote.id).filter_by(proposal_id=proposal.id, user_id=user.id).first() is not None
+    return user_fact(user, f"voted:{proposal.id}", lambda: db.session.query(Vote.id).filter_by(
+        proposal_id=proposal.id, user_id=user.id).first() is not None)
 
 
 # ---- writing ----

@@ -76,7 +76,7 @@ def new():
 @bp.route("/proposals/<int:proposal_id>")
 @page_cache.public_page(page_cache.detail_scopes)
 def detail(proposal_id):
-    proposal = service.get_visible(proposal_id)
+    proposal = service.get_visible(proposal_id, viewer=current_user)
     if proposal.status == "merged" and proposal.merged_into_id:
         return redirect(url_for("proposals.detail", proposal_id=proposal.merged_into_id))
     return _render_detail(proposal)
