@@ -345,3 +345,33 @@ def test_the_api_detail_says_whether_this_caller_voted(app):
         with c.session_transaction() as sess:
             sess["_user_id"], sess["_fresh"] = user.get_id(), True
         assert c.get(f"/api/v1/proposals/{p.id}").json["voted"] is voted
+
+
+def test_a_vote_by_address_never_loads_the_proposal_and_answers_404_for_a_hidden_one(app, client):
+    from community.api.tokens import create_token
+    from community.extensions import db
+
+    p, hidden = f.proposal(title="Open one"), f.proposal(title="Hidden one")
+    moderation.set_hidden(f.moderator(), "proposal", hidden.id, True, "Spam, hidden by a moderator")
+    voter = f.owner()
+    web = app.test_client()
+    with web.session_transaction() as sess:
+        sess["_user_id"], sess["_fresh"] = voter.get_id(), True
+    assert web.post(f"/proposals/{hidden.id}/vote").status_code == 404
+    assert web.post("/proposals/999999/vote").status_code == 404
+    assert web.post(f"/proposals/{p.id}/vote").status_code == 302
+    assert web.post(f"/proposals/{p.id}/vote", headers={"Accept": "application/json"}).status_code == 409
+    secret = create_token(f.owner(), "t", "write", 30)[1]
+    db.session.commit()
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert client.post(f"/api/v1/proposals/{hidden.id}/vote", headers=bearer).status_code == 404
+    resp = client.post(f"/api/v1/proposals/{p.id}/vote", headers=bearer)
+    assert resp.status_code == 200 and resp.json == {"vote_count": 2, "voted": True}
+    assert client.post(f"/api/v1/proposals/{p.id}/vote", headers=bearer).status_code == 409
+    assert _count(client.get(f"/proposals/{p.id}").get_data(as_text=True)) == "2"
+    closed = f.proposal(title="Closed one")
+    closed.status = "declined"
+    db.session.commit()
+    resp = client.post(f"/api/v1/proposals/{closed.id}/vote", headers=bearer)
+    assert resp.status_code == 409 and "closed" in resp.json["error"]["message"]
+    assert db.session.get(type(closed), closed.id).vote_count == 0

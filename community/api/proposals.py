@@ -69,7 +69,7 @@ def get_proposal(proposal_id):
 @_errors(401, 403, 404, 409)
 def vote(proposal_id):
     """Support a proposal: 409 when already voted or voting has closed."""
-    count = service.vote(current_user, service.get_visible(proposal_id))
+    count = service.vote(current_user, proposal_id)  # not loaded: 404 from the vote when missing or hidden
     return {"vote_count": count, "voted": True}
 
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from flask_babel import gettext as _
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
+from community.accounts.models import load_session_user
 from community.api.models import SCOPES, ApiToken
 from community.audit import service as audit
 from community.dbtypes import utcnow
@@ -66,11 +71,21 @@ def resolve(secret: str) -> ApiToken | None:
     """The active token for a bearer secret, or None (unknown, revoked, expired, or owner blocked... see caller)."""
     if not secret or not secret.startswith(PREFIX):
         return None
-    token = ApiToken.query.filter_by(token_hash=_digest(secret)).first()
+    token = db.session.execute(_resolve_statement(), {"token_hash": _digest(secret)}).scalar_one_or_none()
     if token is None or not token.is_active():
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         token.last_used_at = now  # coarse, so reads don't write on every call
         db.session.commit()
+    # The owner loaded as a session user: roles, cars and facts in one statement, instead of the joined user
+    # and two more selects for its collections.
+    owner = load_session_user(token.user_id)
+    if owner is not None:
+        set_committed_value(token, "user", owner)
     return token
+
+
+@cache
+def _resolve_statement():
+    return select(ApiToken).options(lazyload(ApiToken.user)).where(ApiToken.token_hash == bindparam("token_hash"))

@@ -261,24 +261,32 @@ def create_proposal(author, title: str, body: str, category: str, created_at: da
     return proposal
 
 
-def vote(user, proposal: Proposal) -> int:
+def vote(user, proposal: Proposal | int) -> int:
     """Record ``user``'s vote; returns the new count. Commits.
 
-    Raises PermissionDenied (not a verified owner, or blocked), Conflict ("already voted", also
-    when a double submit races: the unique constraint decides), Conflict (voting closed: checked in
-    the same UPDATE that bumps the counter, so a concurrent status change cannot slip past).
+    ``proposal`` may be an id: the views pass the one in the address, and the proposal is then not loaded
+    at all (the counter's UPDATE finds it open and visible, else it is read once to say why: NotFound when
+    missing or hidden, as ``get_visible`` says). Raises PermissionDenied (not a verified owner, or blocked),
+    Conflict ("already voted", also when a double submit races: the unique constraint decides), Conflict
+    (voting closed: checked in the same UPDATE that bumps the counter, so a concurrent status change cannot
+    slip past).
     """
+    by_id = not isinstance(proposal, Proposal)
+    proposal_id = int(proposal) if by_id else proposal.id  # read before the commit expires it
     if not can_vote(user):
+        if by_id:
+            get_visible(proposal_id)  # a missing proposal is a 404 before the 403, as when it was loaded first
         raise PermissionDenied(_("Only verified owners can vote. Add and verify your car first."))
-    proposal_id = proposal.id  # read before the commit expires it
     try:
-        db.session.execute(insert(Vote).values(proposal_id=proposal_id, user_id=user.id, created_at=utcnow()))
         count = db.session.execute(
             update(Proposal).where(Proposal.id == proposal_id, Proposal.status.in_(OPEN_STATUSES),
                                    Proposal.hidden_at.is_(None))
             .values(vote_count=Proposal.vote_count + 1).returning(Proposal.vote_count)).scalar()
         if count is None:
+            if by_id:
+                get_visible(proposal_id)
             raise Conflict(_("Voting on this proposal is closed."))
+        db.session.execute(_vote_insert(), {"proposal_id": proposal_id, "user_id": user.id, "now": utcnow()})
         notifications.follow(user, proposal_id)
         db.session.commit()
     except IntegrityError as exc:
@@ -290,6 +298,12 @@ def vote(user, proposal: Proposal) -> int:
         db.session.rollback()
         raise
     return count  # the counter the UPDATE wrote (RETURNING): no read-back after the commit
+
+
+@cache
+def _vote_insert():
+    return insert(Vote).values(proposal_id=bindparam("proposal_id"), user_id=bindparam("user_id"),
+                               created_at=bindparam("now"))
 
 
 def withdraw_vote(user, proposal: Proposal) -> int:

@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from community import cache as page_cache
 from community import drafts, submissions
-from community.errors import DomainError, wants_json
+from community.errors import DomainError, NotFound, wants_json
 from community.moderation.service import can_flag
 from community.proposals import bp, service
 from community.proposals.forms import CommentForm, MilestoneForm, ProposalForm, StatusForm, VoteForm
@@ -124,14 +124,16 @@ def _render_detail(proposal, status_form=None, milestone_form=None, comment_form
                            can_moderate=moderator), status
 
 
-def _vote_response(proposal, action):
+def _vote_response(proposal_id, action, load=True):
+    """``load``: the action takes the loaded proposal (404 first when missing or hidden); else its id (a vote
+    does not load the proposal; its NotFound comes from the action)."""
+    proposal = service.get_visible(proposal_id) if load else proposal_id
     if not VoteForm().validate_on_submit():
         abort(400, _("The form expired; please reload the page."))
-    proposal_id = proposal.id  # the action commits, which expires the proposal: no read-back for the redirect
     try:
         count = action(current_user, proposal)
     except DomainError as err:
-        if wants_json():
+        if wants_json() or isinstance(err, NotFound):  # missing or hidden: the 404, not a flash
             raise
         flash(err.message, "warning")
     else:
@@ -143,13 +145,13 @@ def _vote_response(proposal, action):
 @bp.route("/proposals/<int:proposal_id>/vote", methods=["POST"])
 @login_required
 def vote(proposal_id):
-    return _vote_response(service.get_visible(proposal_id), service.vote)
+    return _vote_response(proposal_id, service.vote, load=False)
 
 
 @bp.route("/proposals/<int:proposal_id>/unvote", methods=["POST"])
 @login_required
 def unvote(proposal_id):
-    return _vote_response(service.get_visible(proposal_id), service.withdraw_vote)
+    return _vote_response(proposal_id, service.withdraw_vote)
 
 
 @bp.route("/proposals/<int:proposal_id>/comments", methods=["POST"])
