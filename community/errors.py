@@ -39,6 +39,7 @@ class DomainError(Exception):
     """
 
     status = 400
+    api_status: int | None = None  # when the API answers with another status than the pages
     code = "invalid"
 
     def __init__(self, message: str, fields: dict[str, str] | None = None):
@@ -50,6 +51,19 @@ class DomainError(Exception):
 class ValidationError(DomainError):
     status = 422
     code = "validation_failed"
+
+
+class InvalidCursor(DomainError):
+    """A paging cursor we did not make (tampered, truncated, from another list or sort): a 400 page, and a 422
+    from the API like any other invalid query argument. Never silently page one: a client that sent a cursor
+    would take page one for the next page and loop."""
+
+    api_status = 422
+    code = "validation_failed"
+
+    def __init__(self, message: str | None = None):
+        text = message or _("This page link is broken or outdated. Please start again from the first page.")
+        super().__init__(text, {"cursor": text})
 
 
 class PermissionDenied(DomainError):
@@ -176,7 +190,8 @@ def register_errorhandlers(app) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
-        return error_response(err.status, err.code, err.message, err.fields)
+        status = err.api_status if err.api_status and request.path.startswith("/api/") else err.status
+        return error_response(status, err.code, err.message, err.fields)
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):

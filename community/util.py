@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+from datetime import UTC, datetime
 
 from werkzeug.routing import IntegerConverter
 from wtforms.fields import SelectChoice
@@ -56,12 +58,81 @@ def encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+_CURSOR_CHARS = re.compile(r"[A-Za-z0-9_-]{1,512}")
+_INT64 = 2**63
+
+
+def _no_constant(name: str):
+    raise ValueError(name)  # NaN, Infinity: json.loads would accept them
+
+
 def decode_cursor(cursor: str | None) -> list | None:
-    """The values of a cursor, or None when absent or malformed (a bad cursor means page one)."""
+    """The values of a cursor made by ``encode_cursor``: None when absent (page one).
+
+    Raises InvalidCursor for anything else: not URL-safe base64, not JSON, not a list of 1 to 3 strings
+    (at most 64 characters) and 64-bit integers. Floats are refused too: no cursor of ours holds one
+    (``1e999`` would be infinity). The list's length and kinds are checked by ``cursor_values``.
+    """
+    from community.errors import InvalidCursor
+
     if not cursor:
         return None
+    if not _CURSOR_CHARS.fullmatch(cursor):
+        raise InvalidCursor()
     try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)), parse_constant=_no_constant)
+    except (ValueError, RecursionError):  # binascii.Error, UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise InvalidCursor() from None
+    if not isinstance(data, list) or not 1 <= len(data) <= 3 or not all(
+            (isinstance(v, str) and len(v) <= 64)
+            or (isinstance(v, int) and not isinstance(v, bool) and -_INT64 <= v < _INT64) for v in data):
+        raise InvalidCursor()
+    return data
+
+
+def cursor_values(values: list | None, *kinds: str) -> tuple | None:
+    """A decoded cursor's values checked against ``kinds`` (one per value) and parsed; None when ``values`` is.
+
+    Kinds: ``"instant"``, an ISO 8601 string with a zone, returned as an aware UTC datetime; ``"int"``, an
+    integer in 0..MAX_ID (our ids and counters are 32-bit columns: a larger literal is an error on PostgreSQL).
+    Raises InvalidCursor when the length or a value does not fit (a forged cursor, or one from another sort).
+    """
+    from community.errors import InvalidCursor
+
+    if values is None:
         return None
-    return data if isinstance(data, list) else None
+    if len(values) != len(kinds):
+        raise InvalidCursor()
+    parsed = []
+    for kind, value in zip(kinds, values, strict=True):
+        if kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
+                raise InvalidCursor()
+            parsed.append(value)
+        elif kind == "instant":
+            try:
+                at = datetime.fromisoformat(value)
+                if at.tzinfo is None:
+                    raise ValueError(value)
+                parsed.append(at.astimezone(UTC))  # OverflowError: year 1 or 9999 moved past the calendar
+            except (TypeError, ValueError, OverflowError):
+                raise InvalidCursor() from None
+        else:
+            raise ValueError(f"unknown cursor value kind {kind!r}")
+    return tuple(parsed)
+
+
+def int_arg(name: str, low: int = 0, high: int = MAX_ID) -> int | None:
+    """The integer query argument ``name`` that our own links carry (a keyset id, a page number, a filter id):
+    None when absent or empty; InvalidCursor when it is not a decimal number in ``low``..``high`` (a number
+    past 64 bits was a 500 on SQLite, past 32 on PostgreSQL; garbage silently showed page one)."""
+    from flask import request
+
+    from community.errors import InvalidCursor
+
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10 and low <= int(raw) <= high):
+        raise InvalidCursor()
+    return int(raw)

@@ -15,6 +15,7 @@ from community.extensions import db
 from community.proposals.models import Proposal
 from community.text import render_markdown
 from community.timeline.service import add_milestone
+from community.util import cursor_values
 
 PER_PAGE = 20
 
@@ -98,16 +99,13 @@ def answered(item: Announcement) -> list[Proposal]:
 
 
 def list_page(after: list | None = None, limit: int = PER_PAGE) -> tuple[list[Announcement], list | None]:
-    """Newest first, keyset-paged by (published_at, id). Returns (items, next cursor or None)."""
+    """Newest first, keyset-paged by (published_at, id). Returns (items, next cursor or None); InvalidCursor
+    when ``after`` is not such a cursor."""
     q = Announcement.query
-    if after and len(after) == 2:
-        try:
-            at, last_id = datetime.fromisoformat(after[0]), int(after[1])
-        except (TypeError, ValueError):
-            at = None
-        if at is not None and at.tzinfo is not None:  # a forged naive instant means page one, not a 500
-            q = q.filter(or_(Announcement.published_at < at,
-                             (Announcement.published_at == at) & (Announcement.id < last_id)))
+    if after is not None:
+        at, last_id = cursor_values(after, "instant", "int")
+        q = q.filter(or_(Announcement.published_at < at,
+                         (Announcement.published_at == at) & (Announcement.id < last_id)))
     rows = q.order_by(Announcement.published_at.desc(), Announcement.id.desc()).limit(limit + 1).all()
     items = rows[:limit]
     cursor = [items[-1].published_at.isoformat(), items[-1].id] if len(rows) > limit else None

@@ -13,9 +13,9 @@ from community.api.auth import requires
 from community.api.fields import Blueprint, Text
 from community.api.schemas import AuthorSchema, CursorArgs, ProposalSchema, error_responses
 from community.council import service, sessions
-from community.errors import PermissionDenied
+from community.errors import InvalidCursor, PermissionDenied
 from community.proposals import service as proposals
-from community.util import MAX_ID, decode_cursor, encode_cursor
+from community.util import MAX_ID, cursor_values, decode_cursor, encode_cursor
 
 URL_PREFIX = "/council"
 blp = Blueprint("api_council", __name__, description="Council members and moderators: queue, agenda, internal notes.")
@@ -60,9 +60,14 @@ def _council(message: str) -> None:
         raise PermissionDenied(message)
 
 
-def _page(values) -> int:
-    page = values[0] if values else 1
-    return page if isinstance(page, int) and not isinstance(page, bool) and 1 <= page <= 100_000 else 1
+def _page(cursor: str | None) -> int:
+    """The page number a queue cursor holds (1 without one); InvalidCursor when it holds anything else."""
+    page = cursor_values(decode_cursor(cursor), "int")
+    if page is None:
+        return 1
+    if not 1 <= page[0] <= 100_000:
+        raise InvalidCursor()
+    return page[0]
 
 
 @blp.route("/queue")
@@ -72,7 +77,7 @@ def _page(values) -> int:
 @_errors(401, 403, 422)
 def queue(args):
     """Open proposals no council session has taken up yet (hidden and merged ones never appear)."""
-    page = _page(decode_cursor(args["cursor"]))
+    page = _page(args["cursor"])
     rows, more = service.queue(current_user, args["sort"], page, args["limit"])
     return {"items": rows, "next_cursor": encode_cursor([page + 1]) if more else None}
 

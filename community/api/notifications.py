@@ -7,7 +7,7 @@ from community.api.fields import Blueprint
 from community.api.schemas import CursorArgs, ErrorSchema
 from community.notifications import service
 from community.notifications.models import CHANNELS, KINDS
-from community.util import decode_cursor, encode_cursor
+from community.util import cursor_values, decode_cursor, encode_cursor
 
 URL_PREFIX = ""
 blp = Blueprint("api_notifications", __name__, description="Notifications, follows and their settings.")
@@ -54,9 +54,8 @@ SettingsSchema = Schema.from_dict({k: fields.String(validate=validate.OneOf(list
 @blp.alt_response(401, schema=ErrorSchema, description="Not authenticated")
 def notifications(args):
     """The caller's in-app notifications, newest first, with the unread count."""
-    values = decode_cursor(args["cursor"])
-    before = values[0] if values and isinstance(values[0], int) else None
-    items = service.for_user(current_user, before, args["limit"])
+    before = cursor_values(decode_cursor(args["cursor"]), "int")
+    items = service.for_user(current_user, before[0] if before else None, args["limit"])
     cursor = encode_cursor([items[-1].id]) if len(items) == args["limit"] else None
     return {"items": items, "next_cursor": cursor, "unread": service.unread_count(current_user)}
 

@@ -20,7 +20,7 @@ from community.api.schemas import (
 )
 from community.proposals import service
 from community.timeline.service import for_proposal
-from community.util import decode_cursor, encode_cursor
+from community.util import cursor_values, decode_cursor, encode_cursor
 
 URL_PREFIX = "/proposals"
 blp = Blueprint("api_proposals", __name__, description="Owners' proposals and votes.")
@@ -99,8 +99,8 @@ def proposal_timeline(proposal_id):
 @_errors(404, 422)
 def list_comments(args, proposal_id):
     """The proposal's visible comments, oldest first, cursor-paged (hidden comments are left out)."""
-    values = decode_cursor(args["cursor"])
-    items, after = service.comments_page(service.get_visible(proposal_id), values[0] if values else None,
+    after = cursor_values(decode_cursor(args["cursor"]), "int")
+    items, after = service.comments_page(service.get_visible(proposal_id), after[0] if after else None,
                                          args["limit"])
     return {"items": items, "next_cursor": encode_cursor([after]) if after else None}
 

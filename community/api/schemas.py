@@ -15,7 +15,9 @@ VIN_DESCRIPTION = "17 characters, no I, O or Q; the 9th is the ISO 3779 check di
 
 
 class CursorArgs(Schema):
-    cursor = Text(load_default=None, metadata={"description": "`next_cursor` of the previous page."})
+    cursor = fields.String(load_default=None, validate=Pattern(r"^[A-Za-z0-9_-]{0,512}$", error="Not a cursor."),
+                           metadata={"description": "`next_cursor` of the previous page, as given (a cursor made up "
+                                                    "or changed by the client is a 422)."})
     limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
 

@@ -6,6 +6,7 @@ from community.audit import bp, service
 from community.csvexport import csv_response
 from community.security import role_required
 from community.timezones import local_to_utc
+from community.util import int_arg
 
 
 def _filter_from_args(args) -> service.AuditFilter:
@@ -32,7 +33,7 @@ def _clean_args(args) -> dict:
 @role_required("admin")
 def index():
     f = _filter_from_args(request.args)
-    entries, next_before = service.browse(f, request.args.get("before", type=int))
+    entries, next_before = service.browse(f, int_arg("before"))
     args = _clean_args(request.args)
     next_url = url_for("audit.index", before=next_before, **args) if next_before else None
     return render_template("audit/index.html", entries=entries, args=args, next_url=next_url,

@@ -26,6 +26,7 @@ from community.extensions import db
 from community.proposals import service as proposals
 from community.text import render_markdown
 from community.timeline.service import BACKDATE_GRACE, add_milestone
+from community.util import cursor_values
 
 UTC = ZoneInfo("UTC")
 # "Accepted" in the workflow sense: approved (立项) and not yet delivered.
@@ -110,20 +111,17 @@ def list_campaigns(viewer=None, after: list | None = None, limit: int = PER_PAGE
     """One page of campaigns, newest window first, keyset-paged by (opens_at, id); optionally only one
     proposal's, and only those open at ``open_at``.
 
-    Returns (campaigns, next_cursor) where next_cursor is [opens_at iso, id] or None.
+    Returns (campaigns, next_cursor) where next_cursor is [opens_at iso, id] or None; InvalidCursor when
+    ``after`` is not such a cursor.
     """
     q = _listed(viewer)
     if proposal_id is not None:
         q = q.filter(Campaign.proposal_id == proposal_id)
     if open_at is not None:
         q = q.filter(*open_clause(open_at))
-    if after and len(after) == 2:
-        try:
-            at, last_id = datetime.fromisoformat(after[0]), int(after[1])
-        except (TypeError, ValueError):
-            at = None
-        if at is not None:
-            q = q.filter(or_(Campaign.opens_at < at, (Campaign.opens_at == at) & (Campaign.id < last_id)))
+    if after is not None:
+        at, last_id = cursor_values(after, "instant", "int")
+        q = q.filter(or_(Campaign.opens_at < at, (Campaign.opens_at == at) & (Campaign.id < last_id)))
     rows = q.order_by(Campaign.opens_at.desc(), Campaign.id.desc()).limit(limit + 1).all()
     items = rows[:limit]
     cursor = [items[-1].opens_at.isoformat(), items[-1].id] if len(rows) > limit else None

@@ -22,6 +22,7 @@ from community.proposals import service as proposals
 from community.proposals.models import Proposal
 from community.text import render_markdown
 from community.timeline.service import BACKDATE_GRACE, add_milestone
+from community.util import cursor_values
 
 MAX_MINUTES = 50_000
 # Milestones carry their own zh and en text; these are the decision words used in them.
@@ -268,21 +269,17 @@ def sessions_for_proposal(proposal_id: int) -> list[CouncilSession]:
 def public_decisions(proposal_id: int | None = None, after: list | None = None,
                      limit: int = 30) -> tuple[list[AgendaItem], list | None]:
     """Decided agenda items of published sessions whose proposal is visible, newest session first,
-    keyset-paged by (session starts_at, item id). ``after``: the previous page's cursor values (a malformed
-    one means page one). Returns (items, next cursor values or None)."""
+    keyset-paged by (session starts_at, item id). ``after``: the previous page's cursor values (InvalidCursor
+    when malformed). Returns (items, next cursor values or None)."""
     q = (AgendaItem.query.join(CouncilSession, CouncilSession.id == AgendaItem.session_id)
          .join(Proposal, Proposal.id == AgendaItem.proposal_id)
          .filter(CouncilSession.state == "published", AgendaItem.decision.is_not(None), Proposal.hidden_at.is_(None)))
     if proposal_id is not None:
         q = q.filter(AgendaItem.proposal_id == proposal_id)
-    if after and len(after) == 2:
-        try:
-            at, last_id = datetime.fromisoformat(after[0]), int(after[1])
-        except (TypeError, ValueError):
-            at = None
-        if at is not None and at.tzinfo is not None:  # a forged naive instant means page one, not a 500
-            q = q.filter((CouncilSession.starts_at < at)
-                         | ((CouncilSession.starts_at == at) & (AgendaItem.id < last_id)))
+    if after is not None:
+        at, last_id = cursor_values(after, "instant", "int")
+        q = q.filter((CouncilSession.starts_at < at)
+                     | ((CouncilSession.starts_at == at) & (AgendaItem.id < last_id)))
     rows = q.order_by(CouncilSession.starts_at.desc(), AgendaItem.id.desc()).limit(limit + 1).all()
     items = rows[:limit]
     cursor = [items[-1].session.starts_at.isoformat(), items[-1].id] if len(rows) > limit else None

@@ -22,7 +22,7 @@ from community.extensions import db
 from community.proposals import service as proposals
 from community.security import role_required
 from community.timezones import local_to_utc, viewer_timezone
-from community.util import apply_errors
+from community.util import apply_errors, int_arg
 
 COUNCIL = ("council_member", "moderator")
 
@@ -239,7 +239,7 @@ def publish(session_id):
 @role_required(*COUNCIL)
 def queue():
     sort = "age" if request.args.get("sort") == "age" else "votes"
-    page = request.args.get("page", 1, type=int)
+    page = int_arg("page", 1, 100_000) or 1
     rows, more = service.queue(current_user, sort, page)
     form = AgendaForm(formdata=None)
     form.session_id.choices = [(s.id, f"{s.title} · {s.starts_at.date().isoformat()}")

@@ -9,7 +9,7 @@ from community.entitlements import bp, service, transfers
 from community.entitlements.forms import CorrectionForm, GrantForm, KindForm, TransferForm, UseForm
 from community.errors import DomainError, ValidationError, wants_json
 from community.security import role_required
-from community.util import apply_errors
+from community.util import apply_errors, int_arg
 
 
 @bp.app_template_filter("ent_amount")
@@ -60,8 +60,7 @@ def _grant_form(formdata=True):
 @role_required("moderator")
 def manage(grant_form=None, status=200):
     email = (request.args.get("email") or "").strip() or None
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < len(page) < 6 else 1
+    page = int_arg("page", 1, 99_999) or 1
     holdings, more = service.list_holdings(email, page)
     return render_template("entitlements/manage.html", holdings=holdings, more=more, page=page, email=email,
                            grant_form=grant_form or _grant_form(False), kinds=service.kinds(),

@@ -24,6 +24,7 @@ from community.feedback.models import CHANNELS, MAX_TEXT, STATUSES, FeedbackItem
 from community.notifications import service as notifications
 from community.pledge import service as pledge
 from community.pledge.models import Team
+from community.util import cursor_values
 
 OPEN = ("new", "acknowledged", "in_progress")
 MAX_REPLY = 5000
@@ -177,11 +178,8 @@ def my_items(user, limit: int = 50) -> list[FeedbackItem]:
 
 
 def _keyset(query, key, after: list | None):
-    if after and len(after) == 2:
-        try:
-            value, last_id = datetime.fromisoformat(after[0]), int(after[1])
-        except (TypeError, ValueError):
-            return query
+    if after is not None:
+        value, last_id = cursor_values(after, "instant", "int")
         query = query.where(or_(key > value, and_(key == value, FeedbackItem.id > last_id)))
     return query
 

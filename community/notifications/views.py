@@ -8,7 +8,7 @@ from community.errors import DomainError
 from community.notifications import bp, service
 from community.notifications.models import CHANNELS, KINDS
 from community.security import safe_next
-from community.util import options
+from community.util import int_arg, options
 
 
 class EmptyForm(FlaskForm):
@@ -29,7 +29,7 @@ def settings_form(current: dict[str, str]) -> FlaskForm:
 @bp.route("/notifications")
 @login_required
 def index():
-    before = request.args.get("before", type=int)
+    before = int_arg("before")
     items = service.for_user(current_user, before)
     return render_template("notifications/index.html", items=items, form=EmptyForm(), describe=service.describe,
                            next_before=items[-1].id if len(items) == 30 else None)

@@ -37,7 +37,7 @@ from community.proposals.models import (
 from community.search import query_terms, reindex, terms
 from community.text import render_markdown
 from community.timeline.service import add_milestone
-from community.util import MAX_ID
+from community.util import cursor_values
 
 SORTS = {
     "top": (Proposal.vote_count, Proposal.id),
@@ -112,16 +112,13 @@ def _cursor_value(value):
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def _parse_cursor_value(sort: str, value):
-    return datetime.fromisoformat(value) if sort != "top" else int(value)
-
-
 def list_proposals(sort: str = "top", status: str | None = None, category: str | None = None,
                    q: str | None = None, after: list | None = None, limit: int = 20, bodies: bool = False) -> Page:
     """One page of visible proposals, keyset-paged so page 500 costs what page 1 costs.
 
     ``sort``: top | newest | updated (descending, ties by id). ``after``: the ``next_cursor`` of the
-    previous page ([sort value, id]). ``q``: every search term must match (see community.search).
+    previous page ([sort value, id]; InvalidCursor when it is not one for this sort). ``q``: every search term
+    must match (see community.search).
     ``bodies``: load ``body`` and ``body_html`` in the same statement (the API list shows them).
     """
     key, tie = SORTS.get(sort, SORTS["top"])
@@ -141,15 +138,11 @@ def list_proposals(sort: str = "top", status: str | None = None, category: str |
         for ch in singles:
             query = query.filter(Proposal.id.in_(select(ProposalTerm.proposal_id).where(
                 or_(ProposalTerm.term.like(f"{ch}%"), ProposalTerm.term.like(f"%{ch}")))))
-    if after and len(after) == 2:
-        try:
-            value, last_id = _parse_cursor_value(sort, after[0]), int(after[1])
-        except (TypeError, ValueError):
-            value = None
-        if value is not None:
-            # A row-value comparison is one index range on (key, id); the equivalent OR form made
-            # PostgreSQL walk the index from the top, so page 2,500 cost 2,500 pages.
-            query = query.filter(tuple_(key, tie) < tuple_(value, last_id))
+    if after is not None:
+        value, last_id = cursor_values(after, "int" if key is Proposal.vote_count else "instant", "int")
+        # A row-value comparison is one index range on (key, id); the equivalent OR form made
+        # PostgreSQL walk the index from the top, so page 2,500 cost 2,500 pages.
+        query = query.filter(tuple_(key, tie) < tuple_(value, last_id))
     rows = query.order_by(key.desc(), tie.desc()).limit(limit + 1).all()
     items = rows[:limit]
     next_cursor = None
@@ -167,12 +160,13 @@ def comments_for(proposal: Proposal) -> list[Comment]:
 def comments_page(proposal: Proposal, after_id=None, limit: int = 50) -> tuple[list[Comment], int | None]:
     """One page of a proposal's visible comments, oldest first, keyset-paged by id: (comments, next after_id).
 
-    ``after_id`` is the last id of the previous page; anything but an id in range (a tampered cursor)
-    means the first page. ``next`` is None on the last page.
+    ``after_id`` is the last id of the previous page (None: the first page; InvalidCursor when it is not an id
+    in range: a tampered cursor). ``next`` is None on the last page.
     """
     query = (Comment.query.options(shown_user(Comment.author)).filter_by(proposal_id=proposal.id)
              .filter(Comment.hidden_at.is_(None)))
-    if isinstance(after_id, int) and not isinstance(after_id, bool) and 0 <= after_id <= MAX_ID:
+    if after_id is not None:
+        after_id, = cursor_values([after_id], "int")
         query = query.filter(Comment.id > after_id)
     rows = query.order_by(Comment.id).limit(limit + 1).all()
     items = rows[:limit]

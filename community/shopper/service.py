@@ -29,6 +29,7 @@ from community.security import has_role
 from community.shopper import photos, rubric
 from community.shopper.models import MAX_PHOTOS, VISIT_KINDS, Finding, ReportPhoto, RubricLine, ShopperReport
 from community.shopper.redact import redact
+from community.util import cursor_values
 
 MAX_NARRATIVE = 20000
 MAX_COMMENT = 2000
@@ -360,14 +361,10 @@ def submitted_reports(store_id: int | None = None, after: list | None = None, li
     query = select(ShopperReport).where(ShopperReport.status == "submitted")
     if store_id:
         query = query.where(ShopperReport.store_id == store_id)
-    if after and len(after) == 2:
-        try:
-            at, last_id = datetime.fromisoformat(after[0]), int(after[1])
-        except (TypeError, ValueError):
-            at = None
-        if at is not None:
-            query = query.where(or_(ShopperReport.submitted_at < at,
-                                    and_(ShopperReport.submitted_at == at, ShopperReport.id < last_id)))
+    if after is not None:
+        at, last_id = cursor_values(after, "instant", "int")
+        query = query.where(or_(ShopperReport.submitted_at < at,
+                                and_(ShopperReport.submitted_at == at, ShopperReport.id < last_id)))
     rows = list(db.session.scalars(query.order_by(ShopperReport.submitted_at.desc(), ShopperReport.id.desc())
                                    .limit(limit + 1)))
     page = rows[:limit]

@@ -17,7 +17,7 @@ from community.shopper import bp, photos, scorecard, service, stores
 from community.shopper.forms import NOT_OBSERVED, ButtonForm, StoreForm, report_form
 from community.shopper.models import STORE_KINDS
 from community.timezones import local_to_utc, viewer_timezone
-from community.util import apply_errors, decode_cursor, encode_cursor
+from community.util import apply_errors, decode_cursor, encode_cursor, int_arg
 
 
 def _locale() -> str:
@@ -190,7 +190,7 @@ def photo(photo_id):
 @bp.route("/shopper/internal")
 @role_required("moderator", "team_agent")
 def internal():
-    store_id = request.args.get("store", type=int)
+    store_id = int_arg("store")
     reports, cursor = service.submitted_reports(store_id, decode_cursor(request.args.get("after")))
     next_url = url_for("shopper.internal", store=store_id, after=encode_cursor(cursor)) if cursor else None
     return render_template("shopper/internal.html", reports=reports, next_url=next_url, store_id=store_id,

@@ -104,18 +104,11 @@ def feed(kind: str | None = None, before: tuple[datetime, int] | None = None, li
 def feed_page(kind: str | None, cursor: str | None, limit: int = 30) -> tuple[list[Milestone], str | None]:
     """One page of ``feed`` and the opaque cursor of the next page (None on the last page).
 
-    A malformed cursor is treated as the first page.
+    Raises InvalidCursor for a cursor we did not make.
     """
-    from community.util import decode_cursor, encode_cursor
+    from community.util import cursor_values, decode_cursor, encode_cursor
 
-    values, before = decode_cursor(cursor), None
-    try:
-        if values and len(values) == 2:
-            before = (datetime.fromisoformat(values[0]), int(values[1]))
-    except (TypeError, ValueError):
-        before = None
-    if before and before[0].tzinfo is None:  # a forged naive instant means page one, not a 500
-        before = None
+    before = cursor_values(decode_cursor(cursor), "instant", "int")
     items = feed(kind, before, limit + 1)
     if len(items) <= limit:
         return items, None

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from community.errors import DomainError
 from community.security import role_required
-from community.util import apply_errors
+from community.util import apply_errors, int_arg
 from community.webhooks import bp, delivery, service
 from community.webhooks.forms import ConfirmForm, EndpointForm
 
@@ -46,8 +46,7 @@ def endpoint(endpoint_id):
         else:
             flash(_("Endpoint saved."), "success")
             return redirect(url_for("webhooks.endpoint", endpoint_id=ep.id))
-    before = request.args.get("before", "")
-    rows, next_before = service.delivery_log(ep, int(before) if before.isdigit() and len(before) < 11 else None)
+    rows, next_before = service.delivery_log(ep, int_arg("before"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("webhooks/endpoint.html", endpoint=ep, form=form, deliveries=rows,
                            next_before=next_before, confirm=ConfirmForm()), status

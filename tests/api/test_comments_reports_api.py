@@ -23,8 +23,8 @@ def test_comments_list_visible_only_and_page_by_cursor(client, app):
     second = client.get(f"/api/v1/proposals/{p.id}/comments?limit=2&cursor={first.json['next_cursor']}")
     assert [c["body"] for c in second.json["items"]] == ["comment 3", "comment 4"]
     assert second.json["next_cursor"] is None
-    # A tampered cursor is page one, never a 500; a bad limit is a 422.
-    assert client.get(f"/api/v1/proposals/{p.id}/comments?cursor=WzEwMDAwMDAwMDAwMDAwXQ").status_code == 200
+    # A tampered cursor (an id past 32 bits) and a bad limit are 422s, never a 500 or a silent page one.
+    assert client.get(f"/api/v1/proposals/{p.id}/comments?cursor=WzEwMDAwMDAwMDAwMDAwXQ").status_code == 422
     assert client.get(f"/api/v1/proposals/{p.id}/comments?limit=0").status_code == 422
     assert client.get("/api/v1/proposals/999999/comments").status_code == 404
 

@@ -64,10 +64,10 @@ def test_next_page_link_continues_after_the_last_row(crowd, client):
     assert first.items[5].title not in body and first.items[0].title not in body
 
 
-def test_malformed_cursor_means_page_one(crowd, client):
+def test_a_malformed_cursor_is_a_clear_400_not_page_one(crowd, client):
     resp = client.get("/?sort=newest&after=not-a-cursor")
-    assert resp.status_code == 200
-    assert service.list_proposals("newest", limit=1).items[0].title in resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert service.list_proposals("newest", limit=1).items[0].title not in resp.get_data(as_text=True)
 
 
 @contextmanager
