@@ -37,8 +37,10 @@ def layout_nav(context) -> Markup:
         if len(rendered) < _MAX:
             rendered[key] = html
     nxt = request.full_path.rstrip("?") if request.method == "GET" else request.path
-    values = {"csrf": current_app.jinja_env.globals["csrf_token"](), "next": str(escape(nxt)), "badge": "",
-              "name": ""}
+    # Anonymous: no token (its forms, the language switch, are checked by origin), so reading a page never
+    # starts a session: a cached page is answered without a cookie or a token to sign.
+    values = {"csrf": current_app.jinja_env.globals["csrf_token"]() if authenticated else "",
+              "next": str(escape(nxt)), "badge": "", "name": ""}
     if authenticated:
         unread = context["unread_notifications"]()
         if unread:

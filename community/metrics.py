@@ -46,9 +46,16 @@ PLEDGES = Counter("cocreate_pledges", "Crowdfunding pledges, by action (made, ca
 def record_request(endpoint: str | None, method: str, status: int, seconds: float) -> None:
     """Count one answered request; ``endpoint`` None (no route matched) is counted as ``unmatched`` so
     that scanners probing random paths cannot grow the label set."""
-    labels = (endpoint or "unmatched", method, str(status))
-    HTTP_REQUESTS.labels(*labels).inc()
-    HTTP_LATENCY.labels(*labels).observe(seconds)
+    labels = (endpoint or "unmatched", method, status)
+    children = _request_children.get(labels)
+    if children is None:  # ``labels()`` validates and locks on every call; the children never change
+        named = (labels[0], method, str(status))
+        children = _request_children[labels] = (HTTP_REQUESTS.labels(*named), HTTP_LATENCY.labels(*named))
+    children[0].inc()
+    children[1].observe(seconds)
+
+
+_request_children: dict[tuple, tuple] = {}
 
 
 def record_feedback(routed: bool) -> None:

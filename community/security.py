@@ -117,6 +117,21 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
+def same_origin_post() -> bool:
+    """Whether the browser says this request comes from one of our own pages: ``Sec-Fetch-Site``
+    (same-origin, or none for a user's own navigation) when it sends it, else ``Origin``, else ``Referer``,
+    naming this host. A request with none of them (no browser sends a form post that way) is refused.
+    For forms on anonymous pages, which carry no CSRF token."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if not source or source == "null":
+        return False
+    parts = urlsplit(source)
+    return parts.scheme in ("http", "https") and parts.netloc == request.host
+
+
 # JSON bodies are parsed under these bounds before any view sees them: Python's parser would otherwise
 # raise RecursionError (100,000 nested arrays) or ValueError (a 5,000-digit integer) deep inside a view,
 # and a lone surrogate ("\ud800") parses fine but cannot be stored. No field of ours needs more.

@@ -19,8 +19,8 @@ from community.accounts.forms import (
 from community.accounts.models import Vehicle
 from community.accounts.vehicles import HARDWARE
 from community.errors import DomainError, NotFound
-from community.extensions import db, limiter
-from community.security import ROLE_LABELS, role_required, safe_next
+from community.extensions import csrf, db, limiter
+from community.security import ROLE_LABELS, role_required, safe_next, same_origin_post
 from community.util import apply_errors
 
 
@@ -117,8 +117,26 @@ def settings():
 
 
 @bp.route("/lang/<code>", methods=["POST"])
+@csrf.exempt
 def set_language(code):
-    """Remember the language (session, and the account when logged in), then show the same page again."""
+    """Remember the language (session, and the account when logged in), then show the same page again.
+
+    Anonymous pages carry no CSRF token (a reader gets no session cookie: the cached page is answered
+    without one), so this form is checked here: a token when the form carries one (logged-in pages),
+    else the browser's word that the post comes from our own pages (``same_origin_post``)."""
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        from flask_wtf.csrf import CSRFError, ValidationError, validate_csrf
+
+        token = request.form.get("csrf_token")
+        if token:
+            try:
+                validate_csrf(token)
+            except ValidationError as e:
+                raise CSRFError(e.args[0]) from None
+        elif current_user.is_authenticated:
+            raise CSRFError("The CSRF token is missing.")
+        elif not same_origin_post():
+            raise CSRFError("The request does not come from this site.")
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
         if current_user.is_authenticated:

@@ -7,11 +7,13 @@ one; it is echoed in the response's ``X-Request-ID`` so a person can quote it an
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import inspect
@@ -69,11 +71,28 @@ def _enabled(app: Flask) -> bool:
     return str(app.config.get("LOG_REQUESTS") or "json").lower() != "off"
 
 
+_LINE_FIELDS = ("request_id", "method", "path", "endpoint", "status", "duration_ms", "user_id", "remote_addr")
+
+
 def _json_handler() -> logging.Handler:
     from pythonjsonlogger.json import JsonFormatter
 
+    class LineFormatter(JsonFormatter):
+        """JsonFormatter's line, built directly for the request line (its generic path finds the extra
+        fields by scanning every attribute of the record: a third of a cached page's logging cost)."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            if record.name != log.name or record.exc_info or record.stack_info or \
+                    not all(hasattr(record, k) for k in _LINE_FIELDS):
+                return super().format(record)
+            out = {"level": record.levelname, "logger": record.name, "message": record.getMessage()}
+            for key in _LINE_FIELDS:
+                out[key] = getattr(record, key)
+            out["timestamp"] = datetime.fromtimestamp(record.created, tz=UTC).isoformat()
+            return json.dumps(out, default=str)
+
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter("%(levelname)s %(name)s %(message)s", timestamp=True,
+    handler.setFormatter(LineFormatter("%(levelname)s %(name)s %(message)s", timestamp=True,
                                        rename_fields={"levelname": "level", "name": "logger"}))
     handler.set_name("cocreate-json")
     return handler
