@@ -20,7 +20,9 @@ blp = Blueprint("api_feedback", __name__, description="Owners' feedback, routed 
 class FeedbackInSchema(Schema):
     text = Text(blank=False, required=True, validate=validate.Length(1, service.MAX_TEXT))
     channel = fields.String(load_default="app", validate=validate.OneOf(list(CHANNELS)))
-    vehicle_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 2**31 - 1))
+    vehicle_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 2**31 - 1),
+                                metadata={"description": "One of the caller's own cars (`GET /me/vehicles`); any "
+                                                         "other id is a 422."})
 
 
 class ReplyOutSchema(Schema):

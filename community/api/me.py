@@ -10,7 +10,7 @@ from community.accounts import service as accounts
 from community.accounts.models import EVIDENCE_KINDS, Vehicle
 from community.api.auth import requires
 from community.api.fields import Blueprint, Pattern
-from community.api.schemas import VIN_PATTERN, ErrorSchema, MeSchema, VehicleSchema
+from community.api.schemas import VIN_FORMAT, VIN_PATTERN, ErrorSchema, MeSchema, VehicleSchema
 from community.errors import NotFound
 from community.extensions import db
 
@@ -55,7 +55,8 @@ class EvidenceUploadSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(EVIDENCE_KINDS),
                          metadata={"description": "licence (行驶证) or invoice (purchase invoice)."})
     vin = fields.String(required=True, validate=Pattern(VIN_PATTERN),
-                        metadata={"description": "The car's full VIN: it must be the one given when adding the car."})
+                        metadata={"description": "The car's full VIN: it must be the one given when adding the car.",
+                                  "format": VIN_FORMAT})
     photo = Upload(load_default=None, metadata={"description": "JPEG or PNG, at most 5 MB; re-encoded without "
                                                                "metadata, seen by moderators only."})
 

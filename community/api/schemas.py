@@ -9,8 +9,10 @@ from community.proposals.service import MAX_BODY, MAX_COMMENT, MAX_TITLE, has_vo
 from community.timeline.models import KINDS
 
 # 17 characters of ISO 3779's alphabet (no I, O or Q), either case; position 9, the check digit, is checked by
-# the server (community.accounts.vehicles.vin_problem) and cannot be written as a pattern.
+# the server (community.accounts.vehicles.vin_problem) and cannot be written as a pattern: the document names it
+# as the format "vin" (validators that do not know a format ignore it; a client generator can register one).
 VIN_PATTERN = r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$"
+VIN_FORMAT = "vin"
 VIN_DESCRIPTION = "17 characters, no I, O or Q; the 9th is the ISO 3779 check digit (422 when it does not match)."
 
 
@@ -122,7 +124,7 @@ class VehicleSchema(Schema):
     model_year = fields.Integer(required=True, validate=validate.OneOf(list(MODEL_YEARS)))
     hardware = fields.List(fields.String(validate=validate.OneOf(list(HARDWARE))), load_default=list)
     vin = fields.String(required=True, load_only=True, validate=Pattern(VIN_PATTERN),
-                        metadata={"description": VIN_DESCRIPTION})
+                        metadata={"description": VIN_DESCRIPTION, "format": VIN_FORMAT})
     masked_vin = fields.String(dump_only=True)
     status = fields.String(dump_only=True)
     reject_reason = fields.String(dump_only=True, allow_none=True)
