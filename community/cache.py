@@ -234,8 +234,9 @@ def _after_flush(session, _context) -> None:
         session.info.setdefault(_PENDING, set()).update(scopes)
 
 
-def _ids_in(where, column: str) -> set | None:
-    """The values of ``<table>.<column> = :value`` in a WHERE of ANDed conditions, or None if absent."""
+def _ids_in(where, column: str, params=None) -> set | None:
+    """The values of ``<table>.<column> = :value`` in a WHERE of ANDed conditions, or None if absent.
+    A ``bindparam`` without a value of its own takes it from the statement's execute ``params``."""
     if where is None:
         return None
     clauses = where.clauses if isinstance(where, BooleanClauseList) and where.operator.__name__ == "and_" \
@@ -245,7 +246,12 @@ def _ids_in(where, column: str) -> set | None:
                 and isinstance(clause.right, BindParameter)):
             continue
         if clause.operator.__name__ == "eq":
-            return {clause.right.effective_value}
+            value = clause.right.effective_value
+            if value is None:
+                if not isinstance(params, dict) or params.get(clause.right.key) is None:
+                    return None  # not known (executemany, or really NULL): the caller bumps them all
+                value = params[clause.right.key]
+            return {value}
         if clause.operator.__name__ == "in_op" and clause.right.expanding:
             return set(clause.right.effective_value)
     return None
@@ -257,14 +263,14 @@ def _on_execute(state) -> None:
     table = getattr(getattr(state.statement, "table", None), "name", None)
     scopes: set[str] = set()
     if table == "proposals":
-        ids = _ids_in(state.statement.whereclause, "id") if not state.is_insert else None
+        ids = _ids_in(state.statement.whereclause, "id", state.parameters) if not state.is_insert else None
         values = {getattr(c, "key", str(c)) for c in (getattr(state.statement, "_values", None) or {})}
         scopes.add(LISTS)
         scopes |= {proposal_scope(i) for i in ids} if ids else {PROPOSALS}
         if not ids or state.is_delete or not values or values - _COUNT_COLUMNS:
             scopes.add(TIMELINE)
     elif table in _PER_PROPOSAL:
-        ids = _ids_in(state.statement.whereclause, "proposal_id") if not state.is_insert else None
+        ids = _ids_in(state.statement.whereclause, "proposal_id", state.parameters) if not state.is_insert else None
         scopes |= {proposal_scope(i) for i in ids} if ids else {PROPOSALS}
         if table == "milestones":
             scopes |= {TIMELINE, LISTS}

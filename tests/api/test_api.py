@@ -1,5 +1,6 @@
 """The JSON API: tokens and scopes, the same rules as the web, one error shape, cursors and ETags."""
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -197,6 +198,35 @@ def test_rate_limit_answers_429_with_retry_after(make_app):
         assert statuses == [200, 200, 200, 429]
         resp = client.get("/api/v1/proposals")
         assert resp.json["error"]["code"] == "rate_limited" and int(resp.headers["Retry-After"]) > 0
+
+
+def test_a_limited_request_is_one_redis_round_trip_and_its_headers_agree_with_the_count(make_app, monkeypatch):
+    """The hit's script answers the count and the TTL (community.ratelimits): the headers do not read the
+    counter again."""
+    from limits.storage import RedisStorage
+
+    from community.extensions import limiter
+    from community.ratelimits import OneTripRedisStorage
+
+    app = make_app(RATELIMIT_ENABLED=True, API_RATE_LIMIT="5 per minute")
+    assert type(limiter.storage) is OneTripRedisStorage
+
+    def no_second_trip(*_args, **_kwargs):
+        raise AssertionError("the headers read Redis again")
+
+    monkeypatch.setattr(RedisStorage, "get", no_second_trip)
+    monkeypatch.setattr(RedisStorage, "get_expiry", no_second_trip)
+    with app.app_context():
+        client = app.test_client()
+        seen = []
+        for _ in range(3):
+            r = client.get("/api/v1/proposals")
+            reset = int(r.headers["X-RateLimit-Reset"])
+            assert r.status_code == 200 and time.time() < reset <= time.time() + 61
+            seen.append(int(r.headers["X-RateLimit-Remaining"]))
+        assert seen == [4, 3, 2]
+        statuses = [client.get("/api/v1/proposals").status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
 
 
 def test_nul_characters_are_refused_everywhere_not_a_500(client, owner_token, auth):
