@@ -180,3 +180,38 @@ def test_atom_feed_declares_the_language_its_titles_are_in(zh_client):
     assert 'xml:lang="zh-CN"' in feed and "共创 · 公开进展" in feed
     feed = zh_client.get("/timeline.atom?lang=en").get_data(as_text=True)
     assert 'xml:lang="en"' in feed and "Cocreate public timeline" in feed
+
+
+# docs/copy-guide.zh.md: one voice (你, never 您) and full-width punctuation in Chinese sentences.
+CJK = r"[\u3400-\u4dbf\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]"
+ASCII_BESIDE_CJK = re.compile(rf"{CJK}[:,()!?]|[:,()!?]{CJK}")
+OUR_ZH_SOURCES = [ROOT / "templates", ROOT / "community" / "templates"]
+
+
+def _zh_strings():
+    for msg in _zh_catalog():
+        if msg.id:
+            yield from ([msg.string] if isinstance(msg.string, str) else list(msg.string))
+
+
+def _our_zh_files():
+    """Templates (pages and e-mails) and the demo data: the Chinese we write ourselves. The router's
+    generated corpus imitates owners' own words and is left as they would write."""
+    files = [p for root in OUR_ZH_SOURCES if root.exists() for p in root.rglob("*") if p.suffix in (".html", ".txt")]
+    return files + sorted((ROOT / "community").glob("demo*.py")) + sorted((ROOT / "community").glob("*/demo.py"))
+
+
+def test_zh_copy_uses_one_voice():
+    formal = [s for s in _zh_strings() if "您" in s]
+    formal += [str(p.relative_to(ROOT)) for p in _our_zh_files() if "您" in p.read_text(encoding="utf-8")]
+    assert formal == [], "the copy guide picks 你: write 你 / 你的"
+
+
+def test_zh_copy_has_full_width_punctuation_beside_chinese():
+    ascii_marks = [s for s in _zh_strings() if ASCII_BESIDE_CJK.search(s)]
+    assert ascii_marks == [], "use ：，（）！？ next to Chinese characters"
+
+
+def test_the_punctuation_check_catches_ascii_marks():
+    assert ASCII_BESIDE_CJK.search("原因:多地审批延后") and ASCII_BESIDE_CJK.search("支持(3)")
+    assert not ASCII_BESIDE_CJK.search("原因：多地审批延后（3）") and not ASCII_BESIDE_CJK.search("t=<时间戳>,v1")
