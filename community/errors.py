@@ -17,6 +17,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, RequestURITooLarge
 
+from community.fieldmessages import translate_all
+
 log = logging.getLogger(__name__)
 
 # Werkzeug's stock descriptions and Flask-Limiter's ("10 per 1 minute") are English; people read these.
@@ -120,13 +122,16 @@ _CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflic
 
 
 def _webargs_fields(err) -> dict:
-    """Flatten webargs' {"json": {"field": ["msg"]}} validation messages to {"field": "msg"}."""
-    messages = (getattr(err, "data", None) or {}).get("messages") or {}
+    """Flatten webargs' {"json": {"field": ["msg"]}} validation messages to {"field": "msg"}, each message in
+    the caller's language (community.fieldmessages)."""
+    messages = translate_all((getattr(err, "data", None) or {}).get("messages") or {})
     fields = {}
     for location in messages.values():
         for name, msgs in (location.items() if isinstance(location, dict) else []):
-            fields[name] = " ".join(msgs) if isinstance(msgs, list) and all(isinstance(m, str) for m in msgs) \
-                else str(msgs)
+            if isinstance(msgs, list) and all(isinstance(m, str) for m in msgs):
+                fields[name] = " ".join(msgs).replace("。 ", "。")  # zh sentences follow each other unspaced
+            else:
+                fields[name] = str(msgs)
     return fields
 
 

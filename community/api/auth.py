@@ -5,6 +5,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import abort, g
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from community.api import tokens
@@ -33,7 +34,7 @@ def authenticate_bearer():
     """Resolve ``Authorization: Bearer <token>``; a bad or revoked token is a 401, never a fallback to cookies."""
     token = bearer_token()
     if token is None:
-        abort(401, "The access token is missing, invalid, expired or revoked.")
+        abort(401, _("The access token is missing, invalid, expired or revoked."))
     g.api_token = token
     g._login_user = token.user  # Flask-Login reads this: current_user is the token's owner for this request
     return None
@@ -51,10 +52,10 @@ def requires(scope: str, first: Callable[..., object] | None = None):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                abort(401, "Authenticate with a bearer token or a session.")
+                abort(401, _("Authenticate with a bearer token or a session."))
             token = g.get("api_token")
             if token is not None and not token.allows(scope):
-                abort(403, f"This token lacks the '{scope}' scope.")
+                abort(403, _("This token lacks the '%(scope)s' scope.", scope=scope))
             if first is not None:
                 first(**kwargs)
             return view(*args, **kwargs)

@@ -2,6 +2,7 @@
 from functools import partial
 
 from flask import abort
+from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
@@ -104,7 +105,7 @@ def roadmap(args):
     """Every roadmap item by quarter, in window order, with its dated history; filter by model, or only
     the items affecting the caller's verified cars (``mine``, 401 when anonymous)."""
     if args["mine"] and not current_user.is_authenticated:
-        abort(401, "Authenticate to filter by your cars.")
+        abort(401, _("Authenticate to filter by your cars."))
     vehicles = service.verified_vehicles(current_user) if args["mine"] else None
     groups = service.list_by_quarter(args["model"], vehicles)
     return {"quarters": [{"quarter": quarter, "items": items} for quarter, items in groups]}
