@@ -1,4 +1,5 @@
-"""Small helpers for views: form options, turning service errors into form errors, paging cursors."""
+"""Small helpers for views: form options, text in the viewer's language, turning service errors into form errors,
+paging cursors."""
 from __future__ import annotations
 
 import base64
@@ -36,8 +37,45 @@ def in_viewer_language(zh: str | None, en: str | None) -> str:
     """The text in the viewer's language (zh or en), falling back to the other one; "" when both are empty."""
     from flask_babel import get_locale
 
-    lang = str(get_locale() or "zh")[:2]
-    first, second = (en, zh) if lang == "en" else (zh, en)
+    return in_language(zh, en, str(get_locale() or "zh"))
+
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_BILINGUAL_SEPARATOR = re.compile(r"\s+/\s+")
+
+
+def split_bilingual(text: str | None) -> tuple[str, str] | None:
+    """``"中文 / English"`` -> ``("中文", "English")``: the first " / " with Chinese before it and English
+    (letters, no Chinese) after it; None when ``text`` is not written that way ("2024 款 001 / 009" is not).
+    One side may be empty ("中文 / " or " / English")."""
+    if not text:
+        return None
+    for found in _BILINGUAL_SEPARATOR.finditer(f" {text} "):
+        zh, en = f" {text} "[:found.start()].strip(), f" {text} "[found.end():].strip()
+        if _CJK.search(en):
+            continue
+        if (_CJK.search(zh) or not zh) and (_LATIN.search(en) or not en) and (zh or en):
+            return zh, en
+    return None
+
+
+def one_language(text: str | None, lang: str | None = None) -> str:
+    """A free text stored as "中文 / English" in one language: ``lang`` (default: the viewer's), else the
+    other side when that one is empty. Text not written that way is returned as it is ("" for None)."""
+    parts = split_bilingual(text)
+    if parts is None:
+        return text or ""
+    if lang is None:
+        from flask_babel import get_locale
+
+        lang = str(get_locale() or "zh")
+    return in_language(parts[0], parts[1], lang)
+
+
+def in_language(zh: str | None, en: str | None, lang: str) -> str:
+    """``zh`` or ``en`` for ``lang`` ("zh", "en", "zh_Hans"...), falling back to the other; "" when both are empty."""
+    first, second = (en, zh) if lang[:2] == "en" else (zh, en)
     return first or second or ""
 
 

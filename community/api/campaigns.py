@@ -13,7 +13,15 @@ from marshmallow import Schema, fields, validate
 
 from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS
 from community.api.auth import requires
-from community.api.fields import YEARS_2000_2099, Blueprint, Pattern, Text, one_of_texts, written_in_years
+from community.api.fields import (
+    YEARS_2000_2099,
+    Blueprint,
+    OneLanguageString,
+    Pattern,
+    Text,
+    one_of_texts,
+    written_in_years,
+)
 from community.api.schemas import CursorArgs, error_responses
 from community.campaigns import pledges, service
 from community.campaigns.eligibility import describe_rule
@@ -70,7 +78,7 @@ class CampaignSchema(Schema):
     hardware_required = fields.List(fields.String(), required=True)
     hardware_excluded = fields.List(fields.String(), required=True)
     verified_only = fields.Boolean(required=True)
-    cancel_reason = fields.String(allow_none=True)
+    cancel_reason = OneLanguageString(allow_none=True)
 
 
 class CampaignPageSchema(Schema):

@@ -5,7 +5,7 @@ from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
 from community.api.auth import requires
-from community.api.fields import Blueprint, LocalDateTime, NestedFrom, decimal_string
+from community.api.fields import Blueprint, LocalDateTime, NestedFrom, OneLanguageString, decimal_string
 from community.api.schemas import error_responses
 from community.entitlements import service
 from community.entitlements.models import ENTRY_KINDS, FOLLOWS, SOURCES, UNITS
@@ -54,7 +54,7 @@ class LedgerEntrySchema(Schema):
     holder_name = fields.Function(lambda e: _name(e.user), required=True, metadata={"type": ["string", "null"]})
     from_holder_name = fields.Function(lambda e: _name(e.from_user), required=True,
                                        metadata={"type": ["string", "null"]})
-    note = fields.String(allow_none=True, required=True)
+    note = OneLanguageString(allow_none=True, required=True)
 
 
 class HoldingSchema(Schema):

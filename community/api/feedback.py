@@ -5,7 +5,7 @@ from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
 from community.api.auth import requires
-from community.api.fields import Blueprint, Text, text_required_when
+from community.api.fields import Blueprint, OneLanguageString, Text, text_required_when
 from community.api.schemas import CursorArgs, error_responses
 from community.errors import PermissionDenied
 from community.feedback import service
@@ -43,7 +43,7 @@ class FeedbackSchema(Schema):
     resolution_due_at = fields.AwareDateTime(allow_none=True)
     first_responded_at = fields.AwareDateTime(allow_none=True)
     resolved_at = fields.AwareDateTime(allow_none=True)
-    resolution_note = fields.String(allow_none=True)
+    resolution_note = OneLanguageString(allow_none=True)
     replies = fields.List(fields.Nested(ReplyOutSchema), required=True)
 
 

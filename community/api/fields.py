@@ -14,6 +14,7 @@ from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
 
 from community.timezones import viewer_timezone
+from community.util import one_language
 
 # Text no request may carry anywhere (community.security refuses it with 422 before any view): NUL.
 NO_NUL = r"^[^\x00]*$"
@@ -76,6 +77,14 @@ class LocalDateTime(fields.AwareDateTime):
             return None
         zone = _fixed_zone.get() or viewer_timezone()
         return super()._serialize(value.astimezone(ZoneInfo(zone)), attr, obj, **kwargs)
+
+
+class OneLanguageString(fields.String):
+    """A free text that may be stored as "中文 / English", written in the caller's language only, the other
+    side when that one is empty (community.util.one_language); other text as it is."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else one_language(value)
 
 
 class DecimalString(fields.Field):

@@ -7,7 +7,7 @@ from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
 from community.accounts.vehicles import MODELS
-from community.api.fields import Blueprint, LocalDateTime, NestedFrom
+from community.api.fields import Blueprint, LocalDateTime, NestedFrom, OneLanguageString
 from community.api.schemas import error_responses
 from community.roadmap import service
 from community.roadmap.models import KINDS, STATES
@@ -43,7 +43,7 @@ class RoadmapEntrySchema(Schema):
     window_to = fields.String(required=True)
     window_to_label = fields.Function(lambda e: service.window_label(e.window_to), required=True,
                                       metadata={"type": "string"})
-    reason = fields.String(allow_none=True, required=True)
+    reason = OneLanguageString(allow_none=True, required=True)
     actor_name = fields.Function(lambda e: e.actor.display_name if e.actor else None, required=True,
                                  metadata={"type": ["string", "null"]})
 
@@ -71,7 +71,7 @@ class RoadmapItemSchema(Schema):
     moved = fields.Boolean(required=True)
     state = fields.String(required=True, validate=validate.OneOf(list(STATES)))
     state_label = fields.String(required=True)
-    state_reason = fields.String(allow_none=True, required=True,
+    state_reason = OneLanguageString(allow_none=True, required=True,
                                  metadata={"description": "Why it was postponed or cancelled."})
     affects_my_cars = fields.Function(_affects_mine, required=True,
                                       metadata={"type": ["boolean", "null"],

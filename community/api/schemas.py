@@ -3,7 +3,7 @@ from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
 from community.accounts.vehicles import HARDWARE, MODEL_YEARS, MODELS
-from community.api.fields import LocalDateTime, Pattern, Text
+from community.api.fields import LocalDateTime, OneLanguageString, Pattern, Text
 from community.proposals.models import CATEGORIES, STATUS_LABELS
 from community.proposals.service import MAX_BODY, MAX_COMMENT, MAX_TITLE, has_voted
 from community.timeline.models import KINDS
@@ -93,7 +93,7 @@ class MilestoneSchema(Schema):
     kind_label = fields.String(required=True, metadata={"description": "In the caller's language."})
     occurred_at = LocalDateTime(required=True, metadata={"description": "In the caller's zone."})
     recorded_at = LocalDateTime(required=True)
-    backdate_reason = fields.String(allow_none=True)
+    backdate_reason = OneLanguageString(allow_none=True)
     text_zh = fields.String(allow_none=True)
     text_en = fields.String(allow_none=True)
     text = fields.String(required=True, metadata={"description": "In the caller's language, else the other one."})
@@ -127,7 +127,7 @@ class VehicleSchema(Schema):
                         metadata={"description": VIN_DESCRIPTION, "format": VIN_FORMAT})
     masked_vin = fields.String(dump_only=True)
     status = fields.String(dump_only=True)
-    reject_reason = fields.String(dump_only=True, allow_none=True)
+    reject_reason = OneLanguageString(dump_only=True, allow_none=True)
     evidence = fields.Nested(EvidenceStateSchema, attribute="latest_evidence", dump_only=True, allow_none=True,
                              metadata={"description": "The proof sent last, or null: send it with "
                                                       "POST /me/vehicles/{id}/evidence."})

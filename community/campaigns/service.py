@@ -26,7 +26,7 @@ from community.extensions import db
 from community.proposals import service as proposals
 from community.text import render_markdown
 from community.timeline.service import BACKDATE_GRACE, add_milestone
-from community.util import cursor_values
+from community.util import cursor_values, one_language
 
 UTC = ZoneInfo("UTC")
 # "Accepted" in the workflow sense: approved (立项) and not yet delivered.
@@ -293,8 +293,10 @@ def cancel_campaign(campaign: Campaign, actor, reason: str, now: datetime | None
                      {"cancelled": True, "pledge_count": campaign.pledge_count}, reason)
         if campaign.published_at is not None:
             add_milestone(campaign.proposal, "campaign_closed", actor=actor, occurred_at=now,
-                          text_zh=f"众筹「{campaign.title_zh or campaign.title_en}」已取消：{reason}",
-                          text_en=f"Crowdfunding \"{campaign.title_en or campaign.title_zh}\" cancelled: {reason}")
+                          text_zh=f"众筹「{campaign.title_zh or campaign.title_en}」已取消："
+                                  f"{one_language(reason, 'zh')}",
+                          text_en=f"Crowdfunding \"{campaign.title_en or campaign.title_zh}\" cancelled: "
+                                  f"{one_language(reason, 'en')}")
             events.emit("campaign.closed", campaign)
         db.session.commit()
     except Exception:

@@ -31,6 +31,7 @@ from community.notifications.models import (
     OutboxEmail,
 )
 from community.urls import absolute, public_url
+from community.util import one_language
 
 BATCH = 2000
 MILESTONE_KINDS = {"status_change": "status_change", "council_session": "council_decision",
@@ -129,7 +130,7 @@ def on_domain_event(event_type: str, obj) -> None:
                 texts[lang] = _("Your car %(car)s is verified: you can propose, vote and pledge.", car=car)
             else:
                 texts[lang] = _("Your car %(car)s was not verified. Reason: %(reason)s You can upload new proof.",
-                                car=car, reason=vehicle.reject_reason or "")
+                                car=car, reason=one_language(vehicle.reject_reason, lang))
     notify_user(vehicle.owner_id, "vehicle_review", texts["zh"], texts["en"], link="/vehicles")
 
 

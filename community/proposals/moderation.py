@@ -17,6 +17,7 @@ from community.extensions import db
 from community.proposals.models import Comment, Proposal, Vote
 from community.timeline.models import Milestone
 from community.timeline.service import add_milestone
+from community.util import one_language
 
 
 def recount(proposal_ids) -> None:
@@ -98,8 +99,9 @@ def merge(duplicate: Proposal, original: Proposal, actor, reason: str) -> dict:
     db.session.refresh(duplicate)
     db.session.refresh(original)
     add_milestone(duplicate, "status_change", actor=actor, status_from=old_status, status_to="merged",
-                  text_zh=f"已合并到提案 #{original.id}「{original.title}」。{reason}",
-                  text_en=f"Merged into proposal #{original.id} \u201c{original.title}\u201d. {reason}")
+                  text_zh=f"已合并到提案 #{original.id}「{original.title}」。{one_language(reason, 'zh')}",
+                  text_en=f"Merged into proposal #{original.id} \u201c{original.title}\u201d. "
+                          f"{one_language(reason, 'en')}")
     add_milestone(original, "progress_update", actor=actor,
                   text_zh=f"重复提案 #{duplicate.id}「{duplicate.title}」已合并到此提案，新增 {moved} 位支持者。",
                   text_en=f"Duplicate proposal #{duplicate.id} \u201c{duplicate.title}\u201d was merged into this "
