@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
@@ -180,18 +179,8 @@ def register_blueprints(app: Flask) -> None:
     init_api(app)
 
 
-@lru_cache(maxsize=8192)
-def _when(value, fmt: str, locale: str, zone: str) -> str:
-    """Babel takes ~0.1 ms to format one instant and a list page shows 20 of them, the same ones to
-    every visitor; the text depends only on these arguments, so it is computed once per process.
-    ``locale`` and ``zone`` are the current request's, which ``format_datetime`` reads itself."""
-    from flask_babel import format_datetime
-
-    return format_datetime(value, fmt)
-
-
 def register_template_helpers(app: Flask) -> None:
-    from flask_babel import get_locale, get_timezone
+    from flask_babel import get_locale
 
     from community.layout import layout_nav
     from community.security import has_role
@@ -207,7 +196,6 @@ def register_template_helpers(app: Flask) -> None:
         return {"has_role": has_role, "current_locale": str(get_locale() or "zh")[:2],
                 "current_timezone_name": viewer_timezone()}
 
-    @app.template_filter("when")
-    def when(value, fmt="medium"):
-        """An aware UTC instant shown in the viewer's zone (Flask-Babel's timezone selector)."""
-        return _when(value, fmt, str(get_locale()), str(get_timezone())) if value else ""
+    from community import dates
+
+    dates.register(app)  # when, day, ago: one date and one date-time format per language

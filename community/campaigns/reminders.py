@@ -45,12 +45,12 @@ def remind_closing(now: datetime) -> list[int]:
                                          .values(closing_noted_at=now)).rowcount == 1
             if claimed:
                 campaign = db.session.get(Campaign, campaign_id)
-                ends = beijing_time(closes_at)
+                ends, ends_en = beijing_time(closes_at, "zh"), beijing_time(closes_at, "en")
                 notifications.notify_proposal_followers(
                     "campaign_closing", campaign.proposal_id,
                     text_zh=f"众筹「{campaign.title_zh or campaign.title_en}」将于 {ends}（北京时间）截止，"
                             f"目前 {campaign.pledge_count} 台认筹，目标 {campaign.target} 台。",
-                    text_en=f"Crowdfunding \"{campaign.title_en or campaign.title_zh}\" closes at {ends} "
+                    text_en=f"Crowdfunding \"{campaign.title_en or campaign.title_zh}\" closes at {ends_en} "
                             f"(Asia/Shanghai): {campaign.pledge_count} pledges so far, target {campaign.target}.")
                 sent.append(campaign_id)
             db.session.commit()

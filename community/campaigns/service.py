@@ -343,13 +343,14 @@ def sync_milestones(campaign: Campaign, now: datetime | None = None) -> list[str
             db.session.refresh(campaign)
             at = max(campaign.opens_at, campaign.published_at)
             price = f"{campaign.price_cny:,.2f}"
-            opens, closes = beijing_time(campaign.opens_at), beijing_time(campaign.closes_at)
+            opens, closes = beijing_time(campaign.opens_at, "zh"), beijing_time(campaign.closes_at, "zh")
+            opens_en, closes_en = beijing_time(campaign.opens_at, "en"), beijing_time(campaign.closes_at, "en")
             add_milestone(campaign.proposal, "campaign_opened", occurred_at=at, backdate_reason=_backdate(at),
                           text_zh=(f"众筹开启：{campaign.title_zh or campaign.title_en}。"
                                    f"{opens} 至 {closes}（北京时间），"
                                    f"每台 ¥{price}，目标 {campaign.target} 台。"),
                           text_en=(f"Crowdfunding opened: {campaign.title_en or campaign.title_zh}. "
-                                   f"{opens} to {closes} (Asia/Shanghai), "
+                                   f"{opens_en} to {closes_en} (Asia/Shanghai), "
                                    f"CNY {price} per vehicle, target {campaign.target} pledges."))
             events.emit("campaign.opened", campaign)
             written.append("campaign_opened")

@@ -23,6 +23,9 @@ def open_clause(now: datetime):
             Campaign.closes_at >= _second(now))
 
 
-def beijing_time(instant: datetime) -> str:
-    """``instant`` as Shanghai wall-clock text for announcements, e.g. 2025-12-24 23:59:59."""
-    return instant.astimezone(CAMPAIGN_ZONE).strftime("%Y-%m-%d %H:%M:%S")
+def beijing_time(instant: datetime, lang: str) -> str:
+    """``instant`` as Shanghai wall-clock text for announcements in ``lang``'s one date-time format
+    (community.dates), e.g. 2025年12月24日 23:59 / 24 Dec 2025, 23:59."""
+    from community.dates import format_datetime
+
+    return format_datetime(instant, lang, str(CAMPAIGN_ZONE))

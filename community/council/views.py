@@ -17,6 +17,7 @@ from community.council.forms import (
     SessionForm,
 )
 from community.council.models import CouncilSession
+from community.dates import format_date
 from community.errors import DomainError, wants_json
 from community.extensions import db
 from community.proposals import service as proposals
@@ -242,7 +243,7 @@ def queue():
     page = int_arg("page", 1, 100_000) or 1
     rows, more = service.queue(current_user, sort, page)
     form = AgendaForm(formdata=None)
-    form.session_id.choices = [(s.id, f"{s.title} · {s.starts_at.date().isoformat()}")
+    form.session_id.choices = [(s.id, f"{s.title} · {format_date(s.starts_at)}")
                                for s in sessions.draft_sessions()]
     return render_template("council/queue.html", rows=rows, more=more, page=page, sort=sort, form=form)
 

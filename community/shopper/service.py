@@ -18,6 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 
+from community.dates import format_date
 from community.dbtypes import utcnow
 from community.errors import Conflict, NotFound, ValidationError
 from community.extensions import db
@@ -287,7 +288,7 @@ def _finding_text(report: ShopperReport, line: RubricLine) -> str:
     labels = redaction_labels()
     head = _("Mystery-shopper finding, report #%(id)d: %(store)s (%(city)s), visit on %(day)s",
              id=report.id, store=report.store.name, city=report.store.city,
-             day=report.visited_at.astimezone(zone).strftime("%Y-%m-%d"))
+             day=format_date(report.visited_at, str(_locale()), zone.key))
     parts = [head]
     if line.pledge_item is not None:
         parts.append(_("Pledge item: %(text)s", text=line.pledge_item.text(str(_locale()))))

@@ -40,8 +40,9 @@ def test_the_closing_notice_goes_to_followers_once_across_sweeps(app, runner):
     for user in (author, pledger):
         assert _kinds(user) == ["campaign_opened", "campaign_closing"]
     event = Event.query.filter_by(kind="campaign_closing").one()
-    assert "2025-12-24 23:59:59" in event.text_en and "1 pledges so far, target 10" in event.text_en
-    assert "将于 2025-12-24 23:59:59" in event.text_zh
+    assert "closes at 24 Dec 2025, 23:59 (Asia/Shanghai)" in event.text_en
+    assert "1 pledges so far, target 10" in event.text_en
+    assert "将于 2025年12月24日 23:59（北京时间）" in event.text_zh
     assert db.session.get(Campaign, c.id).closing_noted_at is not None
     assert service.close_due(now=sh(2025, 12, 25)) == [(c.id, ["campaign_closed"])]
     notifications.fan_out_pending()

@@ -27,7 +27,7 @@ def test_close_due_twice_writes_each_milestone_once(app, runner):
     assert second.exit_code == 0 and "0 campaign(s) updated" in second.output
     opened, closed = _campaign_milestones(c)
     assert opened.kind == "campaign_opened" and opened.occurred_at == c.opens_at and opened.backdate_reason
-    assert "CNY 12,800.00" in opened.text_en and "2025-11-24 00:00:00" in opened.text_en
+    assert "CNY 12,800.00" in opened.text_en and "24 Nov 2025, 00:00 to 24 Dec 2025, 23:59" in opened.text_en
     assert closed.kind == "campaign_closed" and closed.occurred_at == c.closes_at
     assert closed.text_en == "Crowdfunding closed with 2 pledges against a target of 3: target not reached."
     assert "共 2 台认筹" in closed.text_zh

@@ -16,7 +16,7 @@ def test_due_crosses_midnight_and_days_in_shanghai(app, client, auth):
     assert item.resolution_due_at == datetime(2026, 12, 1, 15, 30, tzinfo=UTC)
     auth.login(owner)
     page = client.get(f"/feedback/{item.id}?lang=en").get_data(as_text=True)
-    assert "Dec 1, 2026, 1:30:00\u202fAM" in page or "Dec 1, 2026, 1:30:00 AM" in page
+    assert "1 Dec 2026, 01:30" in page  # shown, or in the title of a relative time
 
 
 def test_week_long_sla_spans_days(app):
