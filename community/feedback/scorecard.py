@@ -125,22 +125,46 @@ def cached_team_cards(team_ids: list[int]) -> dict[int, TeamCard]:
     return cards
 
 
-def chart_svg(weekly: list[Figures], label: str) -> Markup:
-    """A 13-bar inline SVG: each week's share answered within SLA (bar height), grey when nothing
-    was decided that week. ``label`` is the accessible title. Server-rendered, no script."""
-    width, height, gap = 156, 40, 2
-    bar = (width - gap * (len(weekly) - 1)) / max(len(weekly), 1)
+SHARE_COLOURS = (("#198754", 0.9), ("#ffc107", 0.7), ("#dc3545", 0.0))  # the legend on /pledge names these
+NO_DECISION = "#adb5bd"
+
+
+def share_colour(share: float | None) -> str:
+    """The bar colour for a week's share: green from 90 %, amber from 70 %, red below; grey: nothing decided."""
+    if share is None:
+        return NO_DECISION
+    return next(colour for colour, floor in SHARE_COLOURS if share >= floor)
+
+
+def chart_svg(weekly: list[Figures], label: str, first_week: str = "", last_week: str = "",
+              described_by: str | None = None) -> Markup:
+    """A 13-bar inline SVG: each week's share answered within SLA (bar height, y axis 0-100 %), grey when
+    nothing was decided that week; the x axis names the first and the last week (``first_week``,
+    ``last_week``). ``label`` is the accessible name, ``described_by`` the id of the table that gives the same
+    figures as text. Server-rendered, no script; every text escaped."""
+    width, height, left, top, bottom, gap = 210, 66, 32, 6, 16, 2
+    plot_w, plot_h = width - left, height - top - bottom
+    bar = (plot_w - gap * (len(weekly) - 1)) / max(len(weekly), 1)
+    described = f' aria-describedby="{escape(described_by)}"' if described_by else ""
+    base = top + plot_h
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="pledge-chart" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img"><title>{escape(label)}</title>',
-             f'<line x1="0" y1="{height - 0.5}" x2="{width}" y2="{height - 0.5}" stroke="#ced4da"/>']
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}"{described}>'
+             f'<title>{escape(label)}</title>',
+             f'<text x="{left - 4}" y="{top + 8}" font-size="10" text-anchor="end" fill="#495057">100%</text>',
+             f'<text x="{left - 4}" y="{base}" font-size="10" text-anchor="end" fill="#495057">0%</text>',
+             f'<line x1="{left}" y1="{top}" x2="{width}" y2="{top}" stroke="#e9ecef"/>',
+             f'<line x1="{left}" y1="{base - 0.5}" x2="{width}" y2="{base - 0.5}" stroke="#ced4da"/>',
+             f'<text x="{left}" y="{height - 3}" font-size="10" fill="#495057">{escape(first_week)}</text>',
+             f'<text x="{width}" y="{height - 3}" font-size="10" text-anchor="end" fill="#495057">'
+             f'{escape(last_week)}</text>']
     for i, fig in enumerate(weekly):
-        x = round(i * (bar + gap), 1)
+        x = round(left + i * (bar + gap), 1)
         if fig.share is None:
-            parts.append(f'<rect x="{x}" y="{height - 3}" width="{bar:.1f}" height="3" fill="#dee2e6"/>')
+            parts.append(f'<rect x="{x}" y="{base - 3}" width="{bar:.1f}" height="3" fill="{NO_DECISION}"/>')
             continue
-        h = max(2.0, round(fig.share * (height - 2), 1))
-        color = "#198754" if fig.share >= 0.9 else "#ffc107" if fig.share >= 0.7 else "#dc3545"
-        parts.append(f'<rect x="{x}" y="{height - h}" width="{bar:.1f}" height="{h}" fill="{color}">'
+        h = max(2.0, round(fig.share * plot_h, 1))
+        parts.append(f'<rect x="{x}" y="{round(base - h, 1)}" width="{bar:.1f}" height="{h}" '
+                     f'fill="{share_colour(fig.share)}">'
                      f'<title>{round(fig.share * 100)}% ({fig.within_sla}/{fig.decided})</title></rect>')
     parts.append("</svg>")
     return Markup("".join(parts))

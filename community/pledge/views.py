@@ -1,8 +1,12 @@
+from datetime import timedelta
+
 from flask import flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from community.dates import format_date
+from community.dbtypes import utcnow
 from community.errors import DomainError
 from community.feedback import scorecard
 from community.pledge import bp, service
@@ -20,12 +24,23 @@ def index():
     """The public service pledge and each team's record over the last 30 and 90 days."""
     teams = service.all_teams(active_only=True)
     cards = scorecard.cached_team_cards([t.id for t in teams])
+    now = utcnow()
+    weeks = [format_date(now - timedelta(weeks=scorecard.WEEKS - k) + timedelta(days=1))
+             for k in range(scorecard.WEEKS)]  # the first day of each weekly bucket, oldest first
     charts = {t.id: scorecard.chart_svg(cards[t.id].weekly,
                                         _("%(team)s: weekly share answered within the promised time",
-                                          team=t.name(_locale())))
+                                          team=t.name(_locale())),
+                                        weeks[0], _("this week"), f"weeks-{t.slug}")
               for t in teams}
+    legend = [(scorecard.SHARE_COLOURS[0][0], _("%(share)s or more within time", share="90%")),
+              (scorecard.SHARE_COLOURS[1][0], _("%(low)s to %(high)s", low="70%", high="89%")),
+              (scorecard.SHARE_COLOURS[2][0], _("under %(share)s", share="70%")),
+              (scorecard.NO_DECISION, _("nothing decided that week"))]
     return render_template("pledge/index.html", teams=teams, items=service.pledge_items(), cards=cards,
-                           charts=charts, windows=scorecard.WINDOWS, locale=_locale())
+                           charts=charts, weeks=weeks, legend=legend,
+                           legend_intro=_("Weekly bars: height = share answered within the promised time "
+                                          "(%(low)s to %(high)s).", low="0%", high="100%"),
+                           windows=scorecard.WINDOWS, locale=_locale())
 
 
 @bp.route("/pledge/admin")
