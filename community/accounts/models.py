@@ -147,19 +147,32 @@ event.listen(Session, "after_commit", _forget_facts)
 def load_session_user(user_id: int) -> User | None:
     """The user with roles, vehicles and every registered fact: one statement (a join of the two small
     collections; a user has a handful of each). The vehicles' proof photos load only where a page shows them."""
-    names = list(USER_FACTS)
-    if not _session_user_stmt:
-        _session_user_stmt.append(
-            select(User, *[USER_FACTS[n]().label(f"fact_{n}") for n in names])
-            .options(joinedload(User.roles), joinedload(User.vehicles).lazyload(Vehicle.evidence))
-            .where(User.id == bindparam("user_id")))
-    row = db.session.execute(_session_user_stmt[0], {"user_id": user_id, "now": utcnow()}).unique().first()
+    row = db.session.execute(session_user_select(), {"user_id": user_id, "now": utcnow()}).unique().first()
     if row is None:
         return None
-    user = row[0]
+    keep_session_user_facts(row[0], row[1:])
+    return row[0]
+
+
+def session_user_select(*also, where=None):
+    """``select(User, *also, *facts)`` with the roles and vehicles joined, as ``load_session_user`` runs it
+    (``where`` default: ``users.id = :user_id``); built once per ``also`` (constructing it cost more than
+    running it). ``keep_session_user_facts(user, row[1 + len(also):])`` then keeps the facts for the request."""
+    key = (also, "user_id" if where is None else where)
+    if not _session_user_stmt or _session_user_stmt[0][0] != tuple(USER_FACTS):
+        _session_user_stmt[:] = [(tuple(USER_FACTS), {})]
+    built = _session_user_stmt[0][1]
+    if key not in built:
+        condition = User.id == bindparam("user_id") if where is None else where()
+        built[key] = (select(User, *also, *[USER_FACTS[n]().label(f"fact_{n}") for n in USER_FACTS])
+                      .options(joinedload(User.roles), joinedload(User.vehicles).lazyload(Vehicle.evidence))
+                      .where(condition))
+    return built[key]
+
+
+def keep_session_user_facts(user: User, facts) -> None:
     if has_request_context():
-        g.setdefault("user_facts", {})[user.id] = dict(zip(names, row[1:], strict=True))
-    return user
+        g.setdefault("user_facts", {})[user.id] = dict(zip(list(USER_FACTS), facts, strict=True))
 
 
 @lru_cache(maxsize=64)

@@ -50,6 +50,32 @@ def test_revoked_and_expired_tokens_are_refused(client, owner_token):
     assert client.get("/api/v1/me", headers=bearer(fresh)).status_code == 401
 
 
+def test_a_bearer_token_and_its_owner_are_one_statement(app, owner_token):
+    """The token, its owner, the owner's roles and cars and the registered facts: one statement (the token's
+    last use is written at most every 5 minutes, not on this read)."""
+    from sqlalchemy import event
+
+    user, secret = owner_token
+    user_id = user.id
+    assert tokens.resolve(secret) is not None  # writes last_used_at once
+    db.session.remove()
+    statements = []
+
+    def listen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        with app.test_request_context("/api/v1/me"):
+            token = tokens.resolve(secret)
+            assert token.user.id == user_id and token.user.has_role("owner") and token.allows("write")
+            assert not token.user.has_role("council_member")  # a fact read with the user
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert len(statements) == 1, statements
+    assert tokens.resolve(secret[:-1] + ("x" if secret[-1] != "x" else "y")) is None
+
+
 def test_someone_elses_token_cannot_be_revoked(app, owner_token):
     _, _secret = owner_token
     with pytest.raises(Exception, match="No such token"):
