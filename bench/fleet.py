@@ -361,12 +361,15 @@ def router_on_storage() -> bool:
     return "storage" in (ROOT / "community" / "feedback" / "router_versions.py").read_text(encoding="utf-8")
 
 
+METRICS_TOKEN = secrets.token_hex(32)  # production refuses a weak one
+
+
 def app_env(fleet: Fleet, s3: bool) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PROMETHEUS_", "COCREATE_", "FLASK_"))}
     env.update(COCREATE_ENV="production", SECRET_KEY=secrets.token_hex(32), DATABASE_URL=Postgres.url(),
                PUBLIC_BASE_URL=f"http://127.0.0.1:{NGINX_PORT}", TRUSTED_PROXY_HOPS="1",
                REDIS_URL=f"redis://127.0.0.1:{REDIS_PORT}/0", JOBS_QUEUE=f"fleet-{secrets.token_hex(4)}",
-               METRICS_TOKEN="fleet-metrics", MAIL_BACKEND="console", DB_RETRY_AFTER_SECONDS="2",
+               METRICS_TOKEN=METRICS_TOKEN, MAIL_BACKEND="console", DB_RETRY_AFTER_SECONDS="2",
                FLASK_APP="wsgi.py", PATH=f"{VENV_BIN}:{env.get('PATH', '')}", LOG_REQUESTS="json")
     if s3:
         env.update(STORAGE_BACKEND="s3", STORAGE_S3_BUCKET="cocreate-fleet",
@@ -707,7 +710,7 @@ def check_scheduler_once() -> None:
 
 
 def metrics_total(port: int) -> str:
-    status, _, body = Client(port).get("/metrics", headers={"Authorization": "Bearer fleet-metrics"})
+    status, _, body = Client(port).get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     if status != 200:
         return f"/metrics answered {status}"
     total = sum(float(line.rsplit(" ", 1)[1]) for line in body.decode().splitlines()

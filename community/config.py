@@ -5,7 +5,8 @@ Environment variables (production reads these):
   COCREATE_INSTANCE_PATH    the instance folder (config.py, SQLite file, dev secret key...); default instance/
   DATABASE_URL              SQLAlchemy URL; default SQLite file ``instance/cocreate.db``
   SECRET_KEY                required when COCREATE_ENV=production, read only from the environment there:
-                            at least 32 bytes and none of the well-known defaults (``openssl rand -hex 32``)
+                            at least 32 bytes, none of the well-known defaults, at least 8 distinct characters
+                            and no short string repeated (``openssl rand -hex 32``)
   REDIS_URL                 the shared Redis, e.g. ``redis://127.0.0.1:6379/0``: rate limits, and jobs go to RQ
                             there, and the page cache (community.cache); required when COCREATE_ENV=production. Unset =
                             embedded defaults (jobs run inline, pages cached in-process)
@@ -29,7 +30,8 @@ Environment variables (production reads these):
                             every absolute link (Atom, e-mail) is built on it; required when production
   TRUSTED_PROXY_HOPS        how many proxies in front set X-Forwarded-For/-Proto/-Host/-Prefix; default 0
                             (trust none); 1 behind one nginx
-  METRICS_TOKEN             bearer token that /metrics requires; unset = /metrics answers 404
+  METRICS_TOKEN             bearer token that /metrics requires; unset = /metrics answers 404; in production
+                            as strong as SECRET_KEY (refused at start-up otherwise)
   DB_RETRY_AFTER_SECONDS    Retry-After sent with the 503 while the database is unreachable; default 5
   DB_CONNECT_TIMEOUT        seconds to wait for a PostgreSQL connection before answering 503; default 3
   LOG_REQUESTS              ``json`` (default): one JSON line per request on stderr; ``off``: none
@@ -91,20 +93,32 @@ WELL_KNOWN_SECRETS = frozenset({
     "12345678901234567890123456789012", "abcdefghijklmnopqrstuvwxyz123456",
 })
 MIN_SECRET_BYTES = 32
+# Distinct characters a secret must hold: `openssl rand -hex 32` gives 16 (fewer than 8 of 16 in 64 draws happens
+# about once in 10^19), base64 more; "changemechangeme..." has 7.
+MIN_SECRET_VARIETY = 8
+
+
+def weak_secret(name: str, value: str) -> str | None:
+    """Why the secret ``value`` of the variable ``name`` is too weak for production, or None.
+
+    Refused: shorter than 32 bytes (UTF-8), a well-known default, fewer than 8 distinct characters, or a shorter
+    string repeated ("changeme" four times, "9f3c" sixteen): each is guessed long before its length suggests.
+    """
+    advice = "generate one with `openssl rand -hex 32`"
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        return f"{name} is shorter than {MIN_SECRET_BYTES} bytes; {advice}"
+    if value.strip().lower() in WELL_KNOWN_SECRETS:
+        return f"{name} is a well-known default; {advice}"
+    if len(set(value)) < MIN_SECRET_VARIETY or any(value[n:] == value[:-n] for n in range(1, len(value) // 2 + 1)):
+        return f"{name} has too little variety (few characters, or a short string repeated); {advice}"
+    return None
 
 
 def secret_key_problem(key: str | None) -> str | None:
-    """Why ``key`` must not sign production sessions, or None when it may.
-
-    Refused: missing, shorter than 32 bytes (UTF-8), a well-known default, or one character repeated.
-    """
+    """Why ``key`` must not sign production sessions, or None when it may (missing, or ``weak_secret``)."""
     if not key:
         return "SECRET_KEY must be set in the environment when COCREATE_ENV=production"
-    if len(key.encode()) < MIN_SECRET_BYTES:
-        return f"SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes; generate one with `openssl rand -hex 32`"
-    if key.strip().lower() in WELL_KNOWN_SECRETS or len(set(key)) == 1:
-        return "SECRET_KEY is a well-known default; generate one with `openssl rand -hex 32`"
-    return None
+    return weak_secret("SECRET_KEY", key)
 
 
 def load_config(app, overrides: dict | None = None) -> None:
@@ -251,6 +265,10 @@ def load_config(app, overrides: dict | None = None) -> None:
         problem = secret_key_problem(cfg.get("SECRET_KEY"))
         if problem:
             raise RuntimeError(problem)
+        if cfg.get("METRICS_TOKEN"):  # unset: /metrics is a 404; set, it guards the figures like a password
+            problem = weak_secret("METRICS_TOKEN", cfg["METRICS_TOKEN"])
+            if problem:
+                raise RuntimeError(problem)
         if cfg["RATELIMIT_STORAGE_URI"].startswith("memory://"):
             raise RuntimeError("REDIS_URL (or RATELIMIT_STORAGE_URI) must name a shared Redis when "
                                "COCREATE_ENV=production: memory:// counts per worker, so limits would not hold")

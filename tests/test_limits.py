@@ -132,7 +132,9 @@ def test_when_redis_is_down_pages_still_answer_and_logins_stay_throttled(databas
 
 
 @pytest.mark.parametrize("secret", ["x", "dev", "changeme", "test-secret", "a" * 40,
-                                    "change-me-to-a-long-random-secret-key", "short-but-random-7f3a"])
+                                    "change-me-to-a-long-random-secret-key", "short-but-random-7f3a",
+                                    "changemechangemechangemechangeme", "9f3c" * 16, "abababababababababababababababab",
+                                    "0101010101010101010101010101010101", "aaaabbbbccccddddaaaabbbbccccdddd"])
 def test_production_refuses_weak_secret_keys(monkeypatch, tmp_path, secret):
     from flask import Flask
 
@@ -141,6 +143,23 @@ def test_production_refuses_weak_secret_keys(monkeypatch, tmp_path, secret):
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         load_config(Flask("t", instance_path=str(tmp_path)), {"COCREATE_ENV": "production"})
+
+
+@pytest.mark.parametrize("token", ["t", "s3cret-token", "changeme", "metricsmetricsmetricsmetricsmetrics",
+                                   "0123456789abcdef0123456789abcdef"])
+def test_production_refuses_a_weak_metrics_token(monkeypatch, tmp_path, token):
+    from flask import Flask
+
+    for name, value in (("SECRET_KEY", "9f8e7d6c5b4a39281706f5e4d3c2b1a0aa"), ("METRICS_TOKEN", token),
+                        ("DATABASE_URL", "postgresql://db/cocreate"), ("REDIS_URL", "redis://127.0.0.1:6379/0"),
+                        ("PUBLIC_BASE_URL", "https://cocreate.example.com"), ("STORAGE_DIR", str(tmp_path))):
+        monkeypatch.setenv(name, value)
+    with pytest.raises(RuntimeError, match="METRICS_TOKEN"):
+        load_config(Flask("t", instance_path=str(tmp_path)), {"COCREATE_ENV": "production"})
+    monkeypatch.setenv("METRICS_TOKEN", "c4d0e9b1f7a25e8c3b6d1f0a9e7c2b5d")
+    load_config(Flask("t", instance_path=str(tmp_path)), {"COCREATE_ENV": "production"})
+    monkeypatch.delenv("METRICS_TOKEN")  # unset: /metrics is a 404, nothing to guard
+    load_config(Flask("t", instance_path=str(tmp_path)), {"COCREATE_ENV": "production"})
 
 
 def test_production_takes_the_secret_key_from_the_environment_only(monkeypatch, tmp_path):

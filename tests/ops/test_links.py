@@ -71,7 +71,7 @@ def test_digest_links_each_proposal_and_the_settings_page_and_offers_unsubscribe
 
 def test_production_refuses_to_start_without_public_base_url(monkeypatch):
     monkeypatch.setenv("COCREATE_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "9f3c" * 16)
+    monkeypatch.setenv("SECRET_KEY", "9f8e7d6c5b4a39281706f5e4d3c2b1a0aa")
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)

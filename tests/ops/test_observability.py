@@ -152,6 +152,10 @@ def test_metrics_add_up_every_gunicorn_worker(tmp_path):
         def hit(_):
             return urllib.request.urlopen(base + "/healthz", timeout=10).status
 
+        for path in ("/healthz", "/static/css/app.css"):  # gunicorn writes Date; the app must not add one
+            with urllib.request.urlopen(base + path, timeout=10) as answer:
+                assert len(answer.headers.get_all("Date")) == 1, (path, answer.headers.get_all("Date"))
+
         before = healthz_count()
         with ThreadPoolExecutor(8) as pool:
             assert set(pool.map(hit, range(60))) == {200}
