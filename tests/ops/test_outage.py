@@ -15,8 +15,11 @@ from tests.conftest import BASE, IsolatedClient
 CLOSED = "postgresql://postgres@127.0.0.1:9/nothing"  # the discard port: nothing listens on loopback
 
 
-def _app(url: str, **config):
-    app = create_app({**BASE, "SQLALCHEMY_DATABASE_URI": url, "DB_RETRY_AFTER_SECONDS": 7, **config})
+def _app(url: str, storage_dir, **config):
+    # A storage folder of the test's own: readiness must fail on the database alone, also in a fresh checkout
+    # that has no instance/ folder yet.
+    app = create_app({**BASE, "SQLALCHEMY_DATABASE_URI": url, "DB_RETRY_AFTER_SECONDS": 7,
+                      "STORAGE_DIR": str(storage_dir), **config})
     app.test_client_class = IsolatedClient
     return app
 
@@ -33,8 +36,8 @@ def _assert_unavailable(client):
     assert ready.status_code == 503 and ready.json["failing"] == ["database"]
 
 
-def test_unreachable_database_answers_503_with_retry_after_never_500():
-    app = _app(CLOSED)
+def test_unreachable_database_answers_503_with_retry_after_never_500(tmp_path):
+    app = _app(CLOSED, tmp_path)
     with app.app_context():
         _assert_unavailable(app.test_client())
         # A logged-in visitor too: loading the user from the session is what fails first.
@@ -121,13 +124,13 @@ class Outage:
         self.conns.clear()
 
 
-def test_service_comes_back_by_itself_when_postgresql_returns(database_url):
+def test_service_comes_back_by_itself_when_postgresql_returns(database_url, tmp_path):
     if not database_url.startswith("postgres"):
         pytest.skip("the outage is simulated in front of PostgreSQL (the PostgreSQL run covers it)")
     parts = urlsplit(database_url)
     outage = Outage(parts.hostname or "127.0.0.1", parts.port or 5432)
     relayed = urlunsplit(parts._replace(netloc=f"{parts.username or 'postgres'}@127.0.0.1:{outage.port}"))
-    app = _app(relayed)
+    app = _app(relayed, tmp_path)
     try:
         with app.app_context():
             client = app.test_client()
