@@ -1,6 +1,7 @@
 """Choose the router's recipe on validation splits carved from each set's training part only.
 
     nice -n 10 python bench/routing_recipe.py [--datasets PATH] [--only NAME ...] [--variants NAME ...]
+                                              [--train-size N]
 
 For every set (the seed corpus and the public sets of ``community.routing.datasets``) the *training* part
 is split again, stratified 80/20 with its own seed, and each recipe variant is fitted on the 80 % and scored
@@ -36,6 +37,10 @@ VARIANTS: dict[str, dict] = {
     "char14-bal": dict(char_range=(1, 4), analyzer="char", class_weight="balanced", c=0.5),
     "wb14-bal-c1": dict(char_range=(1, 4), analyzer="char_wb", class_weight="balanced", c=1.0),
     "wb13-bal": dict(char_range=(1, 3), analyzer="char_wb", class_weight="balanced", c=0.5),
+    "jieba1": dict(char_range=(1, 3), analyzer="char_wb", class_weight=None, c=0.5, use_jieba=True,
+                   jieba_range=(1, 1)),
+    "jieba12": dict(char_range=(1, 3), analyzer="char_wb", class_weight=None, c=0.5, use_jieba=True,
+                    jieba_range=(1, 2)),
 }
 
 
@@ -69,12 +74,14 @@ def main() -> None:
     parser.add_argument("--datasets", help="folder of the public datasets")
     parser.add_argument("--only", nargs="*", help="sets to run (seed and the public folder names)")
     parser.add_argument("--variants", nargs="*", choices=sorted(VARIANTS), help="variants to run (default all)")
+    parser.add_argument("--train-size", type=int,
+                        help="fit on a stratified sample of this many of the 80 %% (the few-corrections regime)")
     args = parser.parse_args()
     root = datasets_root(args.datasets)
     wanted = args.only or ["seed", *PUBLIC]
     names = args.variants or list(VARIANTS)
     print("validation: 20 % carved (seed 1) from each set's training part; F1 = macro-F1, P@80 = precision of the "
-          "80 % most confident")
+          f"80 % most confident{f'; fitted on {args.train_size} of the 80 %' if args.train_size else ''}")
     print(f"{'set':<22}{'variant':<13}{'F1':>7}{'P@80':>7}{'fit s':>7}")
     for name in wanted:
         if name == "seed":
@@ -85,6 +92,14 @@ def main() -> None:
             print(f"{name}: skipped, no folder under {root}")
             continue
         split = validation_split(bench)
+        if args.train_size and args.train_size < len(split[0]):
+            try:
+                tr_x, _, tr_y, _ = train_test_split(split[0], split[1], train_size=args.train_size,
+                                                    random_state=VALIDATION_SEED, stratify=split[1])
+            except ValueError:  # a label too rare to stratify at this size
+                tr_x, _, tr_y, _ = train_test_split(split[0], split[1], train_size=args.train_size,
+                                                    random_state=VALIDATION_SEED)
+            split = (tr_x, tr_y, split[2], split[3])
         base = None
         for variant in names:
             f1, at80, fit = score_variant(split, VARIANTS[variant])

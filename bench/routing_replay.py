@@ -50,13 +50,13 @@ TARGET_AFTER = 1000
 CONTACT = "replay@example.com"
 
 
-def stream(root: Path, limit: int | None) -> list[tuple[str, str]]:
-    """(text, team slug) of every unique single-subject comment, in a fixed shuffled order."""
+def stream(root: Path, limit: int | None, order_seed: int = ORDER_SEED) -> list[tuple[str, str]]:
+    """(text, team slug) of every unique single-subject comment, in a fixed shuffled order (``order_seed``)."""
     bench = ccf2018(root)
     pairs = [(t, SUBJECTS[y]) for t, y in zip(bench.train_texts + bench.test_texts,
                                                bench.train_labels + bench.test_labels, strict=True)]
     pairs.sort()
-    random.Random(ORDER_SEED).shuffle(pairs)
+    random.Random(order_seed).shuffle(pairs)
     return pairs[:limit] if limit else pairs
 
 
@@ -82,7 +82,7 @@ class Window:
 
 
 def replay(items: list[tuple[str, str]], start: str, every: int, window: int, verbose: bool = False,
-           target: float = 0.95) -> None:
+           target: float = 0.95, order_seed: int = ORDER_SEED) -> None:
     from flask_migrate import upgrade
 
     from community import create_app
@@ -118,8 +118,8 @@ def replay(items: list[tuple[str, str]], start: str, every: int, window: int, ve
             started = time.perf_counter()
             retrain.train()
             trainings, activations, train_seconds = 1, 1, time.perf_counter() - started
-        print(f"\n== start: {start}; retrain every {every} corrections; target precision {target}; {len(items)} "
-              f"comments, windows of {window}")
+        print(f"\n== start: {start}; order seed {order_seed}; retrain every {every} corrections; target precision "
+              f"{target}; {len(items)} comments, windows of {window}")
         print(f"{'items':>7}{'accuracy':>9}{'auto':>9}{'precision':>10}{'corrections':>12}{'trainings':>10}"
               f"{'activated':>10}")
         corrections, current, after_target = 0, Window(), None
@@ -177,14 +177,16 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="replay only the first K comments of the stream")
     parser.add_argument("--target-precision", type=float, default=0.95,
                         help="config ROUTER_TARGET_PRECISION of the replayed app (default 0.95)")
+    parser.add_argument("--order-seed", type=int, default=ORDER_SEED,
+                        help=f"seed of the stream's shuffled order (default {ORDER_SEED}, the reported one)")
     parser.add_argument("--verbose", action="store_true", help="one line per training: rows, decision, thresholds")
     args = parser.parse_args()
     root = datasets_root(args.datasets)
     if not (root / "ccf2018-car-subjects").is_dir():
         sys.exit(f"no {root / 'ccf2018-car-subjects'}: pass --datasets or set COCREATE_DATASETS")
-    items = stream(root, args.limit)
+    items = stream(root, args.limit, args.order_seed)
     for start in (["seed", "empty"] if args.start == "both" else [args.start]):
-        replay(items, start, args.every, args.window, args.verbose, args.target_precision)
+        replay(items, start, args.every, args.window, args.verbose, args.target_precision, args.order_seed)
 
 
 if __name__ == "__main__":

@@ -162,7 +162,7 @@ class RouterCandidate(db.Model):
     """A retrained version and how it compared with the version serving then, on the fixed validation slice.
 
     ``decision``: "activated" (at least as good: activated automatically) or "waiting" (worse on macro-F1 or
-    precision at its thresholds, or nothing to compare: an admin decides, seeing ``figures``). ``figures`` as
+    precision at equal coverage, or nothing to compare: an admin decides, seeing ``figures``). ``figures`` as
     ``community.routing.promotion.Comparison.figures``; ``reasons`` lists the figures that dropped.
     Only ever inserted; the activation itself is a ``RouterActivation`` row (and an audit entry).
     """

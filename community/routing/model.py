@@ -121,7 +121,7 @@ class OptionalTfidf(TfidfVectorizer):
 
 def make_vectorizer(
     use_jieba: bool = USE_JIEBA, use_words: bool = False, char_range: tuple[int, int] = (1, 3),
-    analyzer: str = "char_wb",
+    analyzer: str = "char_wb", jieba_range: tuple[int, int] = (1, 2),
 ) -> FeatureUnion:
     """The unfitted text vectoriser: str documents -> sparse (n_docs, n_features) TF-IDF rows.
 
@@ -159,7 +159,7 @@ def make_vectorizer(
                     token_pattern=None,
                     preprocessor=normalize,
                     lowercase=False,
-                    ngram_range=(1, 2),
+                    ngram_range=jieba_range,
                     sublinear_tf=True,
                 ),
             )
@@ -170,7 +170,7 @@ def make_vectorizer(
 def build_pipeline(
     use_jieba: bool = USE_JIEBA, folds: int = CALIBRATION_FOLDS, use_words: bool = USE_WORDS,
     char_range: tuple[int, int] = CHAR_RANGE, analyzer: str = ANALYZER, class_weight: str | None = CLASS_WEIGHT,
-    c: float = SVM_C,
+    c: float = SVM_C, jieba_range: tuple[int, int] = (1, 2),
 ) -> Pipeline:
     """Unfitted Pipeline ``vec`` (``make_vectorizer``) -> ``clf`` (sigmoid-calibrated LinearSVC).
 
@@ -183,7 +183,8 @@ def build_pipeline(
     """
     svm = LinearSVC(C=c, class_weight=class_weight, random_state=0)  # fixed: liblinear's dual solver shuffles
     classifier = CalibratedClassifierCV(svm, method="sigmoid", cv=folds, ensemble=False)
-    return Pipeline([("vec", make_vectorizer(use_jieba, use_words, char_range, analyzer)), ("clf", classifier)])
+    vec = make_vectorizer(use_jieba, use_words, char_range, analyzer, jieba_range)
+    return Pipeline([("vec", vec), ("clf", classifier)])
 
 
 def fast_predict_proba(pipeline: Pipeline, docs: list[str]) -> np.ndarray | None:

@@ -48,14 +48,17 @@ def figures_on(router: Router, held: Sequence[tuple[str, str]]) -> dict:
 
 
 def decide(candidate: dict, active: dict | None, target_precision: float = TARGET_PRECISION,
-           f1_tolerance: float = F1_TOLERANCE) -> list[str]:
+           f1_tolerance: float = F1_TOLERANCE, equal: dict | None = None) -> list[str]:
     """Reasons the candidate is worse than the active version (empty list: promote it).
 
-    Macro-F1 must not drop by more than ``f1_tolerance``. Precision at each one's own thresholds must not
-    drop below the active version's, except that reaching ``target_precision`` is enough (a version routing
-    far more items at 0.985 is not worse than one routing a few at 1.0); either allowing one standard error
-    of the candidate's precision, sqrt(p(1-p)/routed). A candidate routing nothing automatically is worse
-    than an active version routing something. No active version: promote.
+    Macro-F1 must not drop by more than ``f1_tolerance``. Precision: reaching ``target_precision`` at its own
+    thresholds is enough (a version routing far more items at 0.985 is not worse than one routing a few at
+    1.0); otherwise it must be as precise as the active version at equal coverage, ``equal`` (``at_equal_
+    coverage``: each one's precision on its ``routed`` most confident items), or, without ``equal``, at each
+    one's own thresholds: two versions routing different shares are not compared on the same items, and a
+    candidate routing more at a slightly lower precision is not worse for it. Both allow one standard error,
+    sqrt(p(1-p)/routed). A candidate routing nothing automatically is worse than an active version routing
+    something. No active version: promote.
     """
     if active is None:
         return []
@@ -64,11 +67,34 @@ def decide(candidate: dict, active: dict | None, target_precision: float = TARGE
         reasons.append("macro_f1")
     new, old = candidate["precision"], active["precision"]
     if old is not None:
-        routed = candidate.get("routed") or 0
-        noise = (new * (1 - new) / routed) ** 0.5 if new is not None and routed else 0.0
-        if new is None or new + noise < min(old, target_precision):
-            reasons.append("precision")
+        if new is None or new + _se(new, candidate.get("routed") or 0) < target_precision:
+            if new is None:
+                reasons.append("precision")
+            elif equal and equal.get("routed"):
+                mine, theirs, k = equal["candidate"], equal["active"], equal["routed"]
+                if mine + max(_se(mine, k), _se(theirs, k)) < theirs:
+                    reasons.append("precision")
+            elif new + _se(new, candidate.get("routed") or 0) < old:
+                reasons.append("precision")
     return reasons
+
+
+def _se(p: float, n: int) -> float:
+    """Binomial standard error of a proportion ``p`` measured on ``n`` items (0 for none)."""
+    return (p * (1 - p) / n) ** 0.5 if n else 0.0
+
+
+def at_equal_coverage(candidate: Sequence, active: Sequence, truth: Sequence[str], routed: int) -> dict | None:
+    """Each version's precision on its ``routed`` most confident items of the slice: {"routed", "candidate",
+    "active"} (fractions), None when ``routed`` is 0. ``candidate``, ``active``: their ``Prediction``s."""
+    if routed <= 0:
+        return None
+
+    def precision(preds: Sequence) -> float:
+        order = sorted(range(len(preds)), key=lambda i: -preds[i].confidence)[:routed]
+        return sum(bool(preds[i].top3) and preds[i].top3[0][0] == truth[i] for i in order) / len(order)
+
+    return {"routed": routed, "candidate": precision(candidate), "active": precision(active)}
 
 
 def f1_difference_se(truth: Sequence[str], top_a: Sequence[str], top_b: Sequence[str],
@@ -102,17 +128,20 @@ def f1_difference_se(truth: Sequence[str], top_a: Sequence[str], top_b: Sequence
 def compare(candidate: Router, active: Router | None, held: Sequence[tuple[str, str]],
             target_precision: float = TARGET_PRECISION) -> Comparison:
     """Score both on the slice ``held`` and decide. An empty slice cannot tell them apart: promote only
-    when nothing is active. ``figures["f1_tolerance"]``: the macro-F1 drop allowed (see ``F1_TOLERANCE``)."""
+    when nothing is active. ``figures["f1_tolerance"]``: the macro-F1 drop allowed (see ``F1_TOLERANCE``);
+    ``figures["equal_coverage"]``: both precisions at the smaller of their two coverages (``at_equal_coverage``)."""
     if not held:
         return Comparison(active is None, {"candidate": None, "active": None, "n": 0},
                           [] if active is None else ["no validation items"])
     new = figures_on(candidate, held)
     old = figures_on(active, held) if active is not None else None
-    tolerance = F1_TOLERANCE
+    tolerance, equal = F1_TOLERANCE, None
     if active is not None:
         texts, truth = [t for t, _ in held], [y for _, y in held]
-        tops = [[p.top3[0][0] if p.top3 else "" for p in router.predict(texts)] for router in (candidate, active)]
+        preds = [router.predict(texts) for router in (candidate, active)]
+        tops = [[p.top3[0][0] if p.top3 else "" for p in ps] for ps in preds]
         tolerance = max(F1_TOLERANCE, f1_difference_se(truth, *tops))
-    reasons = decide(new, old, target_precision, tolerance)
+        equal = at_equal_coverage(*preds, truth, min(new["routed"], old["routed"]))
+    reasons = decide(new, old, target_precision, tolerance, equal)
     return Comparison(not reasons, {"candidate": new, "active": old, "n": len(held),
-                                    "f1_tolerance": round(tolerance, 4)}, reasons)
+                                    "f1_tolerance": round(tolerance, 4), "equal_coverage": equal}, reasons)

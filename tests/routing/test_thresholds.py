@@ -114,6 +114,28 @@ def test_promotion_needs_macro_f1_and_precision_at_least_as_good_within_noise() 
     assert decide({"macro_f1": 0.1, "precision": None, "coverage": 0.0, "routed": 0}, None) == []
 
 
+def test_promotion_compares_precision_at_equal_coverage() -> None:
+    from community.routing.model import Prediction
+    from community.routing.promotion import at_equal_coverage
+
+    active = {"macro_f1": 0.90, "precision": 0.99, "coverage": 0.1, "routed": 100}
+    wider = {"macro_f1": 0.92, "precision": 0.95, "coverage": 0.9, "routed": 900}  # more routed, less precise
+    assert decide(wider, active) == ["precision"]  # at each one's own thresholds: 0.95 < 0.99
+    # on the 100 items each is surest of, the candidate is as precise: routing 800 more is no regression
+    assert decide(wider, active, equal={"routed": 100, "candidate": 0.99, "active": 0.99}) == []
+    assert decide(wider, active, equal={"routed": 100, "candidate": 0.98, "active": 0.99}) == []  # within noise
+    assert decide(wider, active, equal={"routed": 100, "candidate": 0.90, "active": 0.99}) == ["precision"]
+
+    def preds(pairs: list[tuple[str, float]]) -> list[Prediction]:
+        return [Prediction(None, c, [(t, c)]) for t, c in pairs]
+
+    truth = ["a", "b", "a", "b"]
+    candidate = preds([("a", 0.9), ("a", 0.8), ("a", 0.7), ("b", 0.6)])  # surest two: one right
+    old = preds([("b", 0.5), ("b", 0.9), ("a", 0.8), ("a", 0.1)])  # surest two: both right
+    assert at_equal_coverage(candidate, old, truth, 2) == {"routed": 2, "candidate": 0.5, "active": 1.0}
+    assert at_equal_coverage(candidate, old, truth, 0) is None
+
+
 def test_the_macro_f1_drop_allowed_shrinks_as_the_validation_slice_grows() -> None:
     from community.routing.promotion import F1_TOLERANCE, f1_difference_se
 

@@ -69,7 +69,7 @@ def test_production_training_keeps_the_validation_slice_out_and_scores_it(monkey
 
     rows = [SeedRow(t, team, "zh") for t, team in pairs()]
     monkeypatch.setattr("community.routing.train.load_seed", lambda: rows)
-    sliced, trained = ("车机黑屏重启", "app_connectivity"), ("车机蓝屏重启", "app_connectivity")
+    sliced, trained = ("车机黑屏自动重启", "app_connectivity"), ("车机蓝屏重启", "app_connectivity")
     assert in_validation_slice(sliced[0]) and not in_validation_slice(trained[0])
     router = train_router([sliced, trained])
     meta = router.metadata
