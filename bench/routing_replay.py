@@ -1,10 +1,11 @@
 """Learning from corrections, measured: replay a real labelled stream through the app's own routing path.
 
     nice -n 10 python bench/routing_replay.py [--start seed|empty|both] [--every N] [--window W] [--limit K]
-                                              [--target-precision P]
+                                              [--target-precision P] [--order-seed S]
 
 The stream is the car-forum set (``../shared/datasets/ccf2018-car-subjects``: unique single-subject comments,
-subjects as teams), in a fixed shuffled order, read where it lies. A throw-away app (temporary SQLite file and
+subjects as teams), in a fixed shuffled order (``--order-seed``, default 2018: the reported order; another seed
+checks that a figure is not one order's luck), read where it lies. A throw-away app (temporary SQLite file and
 models folder) is set up by the real migrations with the ten subjects as teams (and the nine pledge teams:
 a comment routed to one of them counts as misrouted). Each comment is then submitted through
 ``feedback.service.submit``, so the active version routes it with its per-team thresholds exactly as in the

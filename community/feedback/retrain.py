@@ -5,8 +5,9 @@ routing a new item (service -> routing_service -> router_versions) never imports
 
 Safe promotion: the new version is activated automatically only when it is at least as good as the serving
 one on the fixed validation slice (``community.routing.promotion``: macro-F1, and precision at equal coverage
-unless the new one reaches the target precision at its own thresholds); otherwise it waits for an admin, who sees the comparison on the router page. Every decision is
-a ``RouterCandidate`` row, every activation a ``RouterActivation`` row and an audit entry.
+unless the new one reaches the target precision at its own thresholds); otherwise it waits for an admin, who
+sees the comparison on the router page. Every decision is a ``RouterCandidate`` row, every activation a
+``RouterActivation`` row and an audit entry.
 """
 from __future__ import annotations
 
