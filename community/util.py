@@ -73,6 +73,16 @@ def one_language(text: str | None, lang: str | None = None) -> str:
     return in_language(parts[0], parts[1], lang)
 
 
+def with_colon(label: str, lang: str | None = None) -> str:
+    """``label`` followed by the colon of ``lang`` (default: the viewer's): "提案：" in zh (full width, no space),
+    "Proposal: " in en. For a label a template writes before a value (docs/copy-guide.zh.md)."""
+    if lang is None:
+        from flask_babel import get_locale
+
+        lang = str(get_locale() or "zh")
+    return f"{label}: " if lang[:2] == "en" else f"{label}："
+
+
 def in_language(zh: str | None, en: str | None, lang: str) -> str:
     """``zh`` or ``en`` for ``lang`` ("zh", "en", "zh_Hans"...), falling back to the other; "" when both are empty."""
     first, second = (en, zh) if lang[:2] == "en" else (zh, en)

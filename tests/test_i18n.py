@@ -215,3 +215,22 @@ def test_zh_copy_has_full_width_punctuation_beside_chinese():
 def test_the_punctuation_check_catches_ascii_marks():
     assert ASCII_BESIDE_CJK.search("原因:多地审批延后") and ASCII_BESIDE_CJK.search("支持(3)")
     assert not ASCII_BESIDE_CJK.search("原因：多地审批延后（3）") and not ASCII_BESIDE_CJK.search("t=<时间戳>,v1")
+
+
+# A template that writes punctuation after a translated label or a name writes ASCII after Chinese in zh:
+# "{{ _('Proposal') }}: {{ title }}" reads 提案: ... Use the colon filter (提案： / Proposal: ) instead.
+ASCII_AFTER_TEXT = re.compile(r"(_\((['\"])[^'\"]*\2\)|\w)\s*\}\}\s*[:,]\s*(\{\{|<)|\{\{ ?', ' if")
+
+
+def test_templates_put_no_ascii_colon_after_translated_or_user_text():
+    found = [f"{p.relative_to(ROOT)}:{n}" for p in (ROOT / "templates").rglob("*.html")
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if ASCII_AFTER_TEXT.search(line)]
+    assert found == []
+
+
+def test_the_colon_follows_the_language(zh_app):
+    from community.util import with_colon
+
+    assert with_colon("提案", "zh") == "提案：" and with_colon("Proposal", "en") == "Proposal: "
+    assert ASCII_AFTER_TEXT.search("{{ _('Proposal') }}: {{ x }}") and ASCII_AFTER_TEXT.search("{{ name }}: {{ r }}")
+    assert not ASCII_AFTER_TEXT.search("{{ _('Proposal')|colon }}{{ x }}")

@@ -60,6 +60,7 @@ def test_pledge_scorecard_scrolls_with_the_team_column_fixed(browser, live_serve
     scroller.evaluate("e => { e.scrollLeft = 300; }")
     page.wait_for_timeout(100)
     assert abs(team.bounding_box()["x"] - before) <= 1, "the team column should stay in view"
+    scroller.scroll_into_view_if_needed()
     w.shot("scorecard-scrolled", full_page=False)
 
     legend = page.locator("#chart-legend")
@@ -73,6 +74,7 @@ def test_pledge_scorecard_scrolls_with_the_team_column_fixed(browser, live_serve
         table_id = chart.get_attribute("aria-describedby")
         assert table_id and page.locator(f"table#{table_id} tbody tr").count() == 13
     page.locator("#scorecard details summary").first.click()
+    page.locator("#scorecard details table").first.scroll_into_view_if_needed()
     assert page.locator("#scorecard details table").first.is_visible()
     w.shot("scorecard-weekly-figures", full_page=False)
     assert watch.problems == [], "\n".join(watch.problems)
