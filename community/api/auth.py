@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 from functools import wraps
 
 from flask import abort, g
@@ -60,6 +61,10 @@ def requires(scope: str, first: Callable[..., object] | None = None):
                 first(**kwargs)
             return view(*args, **kwargs)
 
+        # The OpenAPI document says so: this operation needs the bearer token (the API's default, "bearer or
+        # nothing", is for the public reads). flask-smorest reads its docs from _apidoc, copied here by @wraps.
+        wrapped._apidoc = deepcopy(getattr(view, "_apidoc", {}))
+        wrapped._apidoc.setdefault("manual_doc", {})["security"] = [{"bearer": []}]
         return wrapped
 
     return decorator
