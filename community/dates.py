@@ -23,6 +23,7 @@ from community.dbtypes import utcnow
 
 DATE = {"zh": "y年M月d日", "en": "d MMM y"}
 DATETIME = {"zh": "y年M月d日 HH:mm", "en": "d MMM y, HH:mm"}
+MONTH = {"zh": "y年M月", "en": "MMM y"}
 RELATIVE_FOR = timedelta(days=7)  # older instants read better as a date
 
 
@@ -54,6 +55,13 @@ def format_date(value: datetime | date | None, lang: str | None = None, zone: st
         return ""
     lang = _lang(lang)
     return _format(value, DATE[lang], lang, _zone(zone) if isinstance(value, datetime) else "UTC")
+
+
+def format_month(month: str, lang: str | None = None) -> str:
+    """A month key ``YYYY-MM`` (as the scorecards keep them) in the viewer's language: 2026年5月 / May 2026."""
+    lang = _lang(lang)
+    year, _, number = month.partition("-")
+    return _format(date(int(year), int(number), 1), MONTH[lang], lang, "UTC")
 
 
 def format_datetime(value: datetime | None, lang: str | None = None, zone: str | None = None) -> str:
@@ -114,5 +122,6 @@ def register(app) -> None:
     """The Jinja filters: ``when`` (date-time), ``day`` (date), ``ago`` (a <time>, relative when recent)."""
     app.jinja_env.filters["when"] = lambda value: format_datetime(value)
     app.jinja_env.filters["day"] = lambda value: format_date(value)
+    app.jinja_env.filters["month"] = lambda value: format_month(value)
     app.jinja_env.filters["ago"] = lambda value: time_tag(value, relative=True)
     app.jinja_env.filters["time_tag"] = lambda value: time_tag(value)

@@ -103,10 +103,15 @@ def ranked(cards: dict) -> list[Card]:
 
 
 def chart_svg(span: list[str], store: list[float | None], city: list[float | None], title: str,
-              store_label: str, city_label: str) -> Markup:
+              store_label: str, city_label: str, *, labels: list[str] | None = None, axes: tuple[str, str] = ("", ""),
+              described_by: str = "") -> Markup:
     """The store's monthly score (solid) against its city's (dashed) on a 0-100 scale. Server-side SVG,
-    no script; every text escaped. Months without a score leave a gap in the line."""
-    w, h, left, right, top, bottom = 560, 200, 34, 12, 12, 40
+    no script; every text escaped. Months without a score leave a gap in the line.
+
+    ``labels``: the months as the viewer reads them (default the ``YYYY-MM`` keys); ``axes``: the x and y axis
+    titles; ``described_by``: the id of the table with the same figures (the chart's text alternative)."""
+    labels = labels or span
+    w, h, left, right, top, bottom = 560, 216, 48, 12, 12, 56
     plot_w, plot_h = w - left - right, h - top - bottom
     step = plot_w / max(len(span) - 1, 1)
 
@@ -117,15 +122,24 @@ def chart_svg(span: list[str], store: list[float | None], city: list[float | Non
         return top + plot_h - plot_h * v / 100
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" class="w-100 shopper-chart" '
-             f'aria-label="{escape(title)}"><title>{escape(title)}</title>']
+             f'aria-label="{escape(title)}"'
+             + (f' aria-describedby="{escape(described_by)}"' if described_by else "")
+             + f'><title>{escape(title)}</title>']
+    x_title, y_title = axes
+    if y_title:
+        parts.append(f'<text x="12" y="{top + plot_h / 2:.1f}" font-size="11" text-anchor="middle" class="axis-title" '
+                     f'transform="rotate(-90 12 {top + plot_h / 2:.1f})">{escape(y_title)}</text>')
+    if x_title:
+        parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{h - bottom + 32}" font-size="11" text-anchor="middle" '
+                     f'class="axis-title">{escape(x_title)}</text>')
     for v in (0, 50, 100):
         parts.append(f'<line x1="{left}" y1="{y(v):.1f}" x2="{w - right}" y2="{y(v):.1f}" stroke="#dee2e6"/>'
                      f'<text x="{left - 4}" y="{y(v) + 4:.1f}" font-size="11" text-anchor="end">{v}</text>')
-    for i, month in enumerate(span):
+    for i, label in enumerate(labels):
         # The outermost labels hang inwards so they are not clipped at the chart's edges.
         anchor = "start" if i == 0 and len(span) > 1 else "end" if i == len(span) - 1 and i else "middle"
         parts.append(f'<text x="{x(i):.1f}" y="{h - bottom + 16}" font-size="11" text-anchor="{anchor}">'
-                     f'{escape(month)}</text>')
+                     f'{escape(label)}</text>')
 
     def line(values, colour, dash=""):
         segments, current = [], []
@@ -143,7 +157,7 @@ def chart_svg(span: list[str], store: list[float | None], city: list[float | Non
         for i, v in enumerate(values):
             if v is not None:
                 parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
-                             f'<title>{escape(span[i])}: {v}</title></circle>')
+                             f'<title>{escape(labels[i])}: {v}</title></circle>')
 
     line(city, "#adb5bd", ' stroke-dasharray="5 4"')
     line(store, "#0d6efd")

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from community import drafts, storage, submissions
 from community.audit import service as audit
 from community.csvexport import csv_response
+from community.dates import format_month
 from community.errors import Conflict, DomainError, ValidationError, wants_json
 from community.extensions import db
 from community.pledge import service as pledge
@@ -219,7 +220,8 @@ def store_scorecard(store_id):
     city = scorecard.city_cards(span=span).get(store.city)
     chart = scorecard.chart_svg(span, card.monthly, city.monthly if city else [None] * len(span),
                                 _("%(store)s: monthly score (0-100)", store=store.name), store.name,
-                                _("%(city)s average", city=store.city))
+                                _("%(city)s average", city=store.city), labels=[format_month(m) for m in span],
+                                axes=(_("Month"), _("Score (0-100)")), described_by="item-scores")
     return render_template("shopper/store.html", store=store, span=span, card=card, city=city, chart=chart,
                            items=pledge.pledge_items(active_only=False), locale=_locale(),
                            can_read_reports=service.can_read_internal(current_user))

@@ -65,6 +65,22 @@ def test_public_pages_show_aggregates_only(world, client):
     assert "<svg" in page and 'id="item-scores"' in page
 
 
+def test_store_chart_reads_in_the_viewers_language_with_axes_and_its_table(world, client):
+    """The monthly chart names its axes, points to the table of the same figures, and writes months as the
+    viewer reads them (never the YYYY-MM keys)."""
+    _, shop, _, _ = world
+    month = scorecard.months()[-1]
+    year, number = month.split("-")
+    zh = client.get(f"/scorecards/stores/{shop.id}?lang=zh").get_data(as_text=True)
+    chart = zh[zh.index("<svg"):zh.index("</svg>")]
+    assert 'aria-describedby="item-scores"' in chart and 'class="axis-title"' in chart
+    assert f"{year}年{int(number)}月" in chart and f">{month}<" not in chart
+    assert f"<th class=\"small\">{year}年{int(number)}月</th>" in zh
+    en = client.get(f"/scorecards/stores/{shop.id}?lang=en").get_data(as_text=True)
+    chart = en[en.index("<svg"):en.index("</svg>")]
+    assert "Score (0-100)" in chart and ">Month<" in chart and f"{year}<" in chart and f">{month}<" not in chart
+
+
 def test_agents_read_redacted_reports_moderators_read_them_as_written(world, client, auth):
     author, shop, report, _ = world
     auth.login_as(f.agent("sales"))
