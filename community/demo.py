@@ -36,8 +36,9 @@ LOGIN_ROLES = [
     ("admin", LOGINS["admin"], "users, roles, audit log, router versions"),
     ("moderator", LOGINS["moderator"], "verifies cars, moves statuses, triage, campaigns"),
     ("council member", "council@cocreate.example", "council queue, sessions, internal notes"),
-    ("team agent", "agent@cocreate.example", "after-sales queue; agent.charging@, agent.sales@ ... one per team"),
-    ("mystery shopper", "shopper@cocreate.example", "a draft report to finish; also shopper2@"),
+    # one line per team agent: see logins_text()
+    ("mystery shopper", "shopper@cocreate.example", "a draft report to finish"),
+    ("mystery shopper", "shopper2@cocreate.example", "a second shopper's visits"),
     ("owner", LOGINS["owner"], "verified 2024 001 with lidar: may pledge"),
     ("owner, not eligible", "owner2023@cocreate.example", "2023 car: the crowdfunding says why not"),
     ("owner, not eligible", "nolidar@cocreate.example", "no lidar"),
@@ -324,5 +325,9 @@ def _status_note(status: str) -> tuple[str, str]:
 
 def logins_text() -> str:
     """Every demo login, one line each, grouped by role, and the shared password."""
-    lines = [f"  {role:<22} {email:<30} {what}" for role, email, what in LOGIN_ROLES]
+    from community.pledge.demo import AGENT_NAMES, agent_email
+
+    agents = [("team agent", agent_email(slug), f"{slug.replace('_', '-')} queue") for slug in AGENT_NAMES]
+    rows = [*LOGIN_ROLES[:3], *agents, *LOGIN_ROLES[3:]]
+    lines = [f"  {role:<22} {email:<41} {what}" for role, email, what in rows]
     return "\n".join([*lines, f"  (every demo account's password: {PASSWORD})"])

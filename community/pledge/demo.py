@@ -63,6 +63,11 @@ def _agent(email: str, name: str, password: str) -> User:
     return user
 
 
+def agent_email(slug: str) -> str:
+    """The demo agent's login for a team slug: agent@ for after-sales (the README's), agent.<team>@ otherwise."""
+    return AGENT_EMAIL if slug == "after_sales" else f"agent.{slug.replace('_', '-')}@cocreate.example"
+
+
 def load(ctx) -> None:
     """Teams, promises and agents (idempotent on the promises: skipped when any exist)."""
     from community.demo_base import PASSWORD
@@ -73,7 +78,7 @@ def load(ctx) -> None:
             db.session.add(PledgeItem(team_id=teams[slug].id, text_zh=zh, text_en=en, first_response_hours=first,
                                       resolution_hours=resolution, position=i))
     for slug, name in AGENT_NAMES.items():
-        email = AGENT_EMAIL if slug == "after_sales" else f"agent.{slug.replace('_', '-')}@cocreate.example"
+        email = agent_email(slug)
         user = _agent(email, name, PASSWORD)
         db.session.flush()
         if not TeamAgent.query.filter_by(team_id=teams[slug].id, user_id=user.id).first():
