@@ -184,11 +184,12 @@ def register_template_helpers(app: Flask) -> None:
 
     from community.layout import layout_nav
     from community.security import has_role
-    from community.util import one_language, with_colon
+    from community.util import in_parens, one_language, with_colon
 
     app.jinja_env.globals["layout_nav"] = layout_nav
     app.jinja_env.filters["one_language"] = one_language  # "中文 / English" -> the viewer's side
     app.jinja_env.filters["colon"] = with_colon  # "提案：" / "Proposal: "
+    app.jinja_env.filters["parens"] = in_parens  # "（已超时）" / "(overdue)"
 
     @app.context_processor
     def inject():

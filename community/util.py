@@ -48,8 +48,9 @@ _BILINGUAL_SEPARATOR = re.compile(r"\s+/\s+")
 def split_bilingual(text: str | None) -> tuple[str, str] | None:
     """``"中文 / English"`` -> ``("中文", "English")``: the first " / " with Chinese before it and English
     (letters, no Chinese) after it; None when ``text`` is not written that way ("2024 款 001 / 009" is not).
-    One side may be empty ("中文 / " or " / English")."""
-    if not text:
+    One side may be empty ("中文 / " or " / English"). A text with a link is never split: a link is no half
+    of a translation, and cutting it would hide evidence ("广告，见 / https://...")."""
+    if not text or "://" in text:
         return None
     for found in _BILINGUAL_SEPARATOR.finditer(f" {text} "):
         zh, en = f" {text} "[:found.start()].strip(), f" {text} "[found.end():].strip()
@@ -81,6 +82,16 @@ def with_colon(label: str, lang: str | None = None) -> str:
 
         lang = str(get_locale() or "zh")
     return f"{label}: " if lang[:2] == "en" else f"{label}："
+
+
+def in_parens(text: str, lang: str | None = None) -> str:
+    """``text`` in the parentheses of ``lang`` (default: the viewer's): "（已超时）" in zh (full width), "(overdue)"
+    in en (docs/copy-guide.zh.md)."""
+    if lang is None:
+        from flask_babel import get_locale
+
+        lang = str(get_locale() or "zh")
+    return f"({text})" if lang[:2] == "en" else f"（{text}）"
 
 
 def in_language(zh: str | None, en: str | None, lang: str) -> str:

@@ -62,3 +62,29 @@ def test_a_merge_reason_goes_to_each_language_once(app):
     merged = Milestone.query.filter_by(proposal_id=duplicate.id, status_to="merged").one()
     assert merged.text_zh.endswith("同一个想法") and "same idea" not in merged.text_zh
     assert merged.text_en.endswith("the same idea") and "同一个" not in merged.text_en
+
+
+def test_a_text_with_a_link_is_never_split():
+    assert split_bilingual("这是广告，证据见 / https://proof.example/abc") is None
+    assert one_language("这是广告，证据见 / https://proof.example/abc", "en") == "这是广告，证据见 / https://proof.example/abc"
+
+
+def test_moderators_read_a_report_reason_whole_in_either_language(client, auth):
+    """A report's reason is the reporter's own words: never cut to one side of a " / "."""
+    proposal = f.proposal()
+    moderation.flag(f.owner(), "proposal", proposal.id, "广告 / Spam, see the seller's shop")
+    auth.login_as(f.moderator())
+    for lang in ("zh", "en"):
+        page = client.get(f"/moderation?lang={lang}").get_data(as_text=True)
+        assert "广告 / Spam, see the seller&#39;s shop" in page, lang
+
+
+
+@pytest.mark.parametrize("lang,shown", [("zh", "（已超时）"), ("en", "(overdue)")])
+def test_templates_write_the_parentheses_of_the_viewers_language(app, lang, shown):
+    """Marks beside Chinese are full width (docs/copy-guide.zh.md); English keeps ASCII."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale(lang):
+        assert render_template_string("{{ _('overdue')|parens }}") == shown

@@ -1,5 +1,5 @@
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -9,7 +9,7 @@ from community.entitlements import bp, service, transfers
 from community.entitlements.forms import CorrectionForm, GrantForm, KindForm, TransferForm, UseForm
 from community.errors import DomainError, ValidationError, wants_json
 from community.security import role_required
-from community.util import apply_errors, int_arg
+from community.util import apply_errors, in_parens, int_arg
 
 
 @bp.app_template_filter("ent_amount")
@@ -52,7 +52,9 @@ def _render_detail(holding, use_form=None, correction_form=None, status=200):
 
 def _grant_form(formdata=True):
     form = GrantForm() if formdata else GrantForm(formdata=None)
-    form.kind_id.choices = [(k.id, f"{k.name} ({k.unit_label}; {k.follows_label})") for k in service.kinds()]
+    sep = "; " if str(get_locale() or "zh")[:2] == "en" else "；"
+    form.kind_id.choices = [(k.id, f"{k.name} {in_parens(f'{k.unit_label}{sep}{k.follows_label}')}")
+                            for k in service.kinds()]
     return form
 
 
