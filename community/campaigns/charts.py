@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
+from community.dates import format_date
+
 W, H, PAD_L, PAD_R, PAD_T, PAD_B = 640, 220, 44, 12, 12, 28
 
 
@@ -31,7 +33,7 @@ def pledges_chart(days, target: int, title: str, target_label: str = "") -> Mark
     points = []
     for i, d in enumerate(days):
         x = PAD_L + i * step
-        tip = escape(f"{d.day.isoformat()}: +{d.new} / -{d.cancelled} / {d.active}")
+        tip = escape(f"{format_date(d.day)}: +{d.new} / -{d.cancelled} / {d.active}")
         if d.new:
             parts.append(f'<rect x="{x:.1f}" y="{y(d.new):.1f}" width="{bar:.1f}" height="{y(0) - y(d.new):.1f}" '
                          f'fill="#198754" opacity=".6"><title>{tip}</title></rect>')
@@ -47,8 +49,8 @@ def pledges_chart(days, target: int, title: str, target_label: str = "") -> Mark
     else:  # far above the scale: name it rather than flatten the curve
         parts.append(f'<text x="{W - PAD_R}" y="{PAD_T + 10}" font-size="11" text-anchor="end" fill="#fd7e14">'
                      f'{escape(target_label)}</text>')
-    parts.append(f'<text x="{PAD_L}" y="{H - 8}" font-size="11">{escape(days[0].day.isoformat())}</text>')
+    parts.append(f'<text x="{PAD_L}" y="{H - 8}" font-size="11">{escape(format_date(days[0].day))}</text>')
     parts.append(f'<text x="{W - PAD_R}" y="{H - 8}" font-size="11" text-anchor="end">'
-                 f'{escape(days[-1].day.isoformat())}</text>')
+                 f'{escape(format_date(days[-1].day))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

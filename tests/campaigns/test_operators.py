@@ -1,6 +1,7 @@
 """Moderators create, publish and cancel campaigns; the dashboard and the CSV export."""
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -104,6 +105,11 @@ def test_dashboard_shows_chart_models_and_cancellations(client, auth, app):
     assert 'id="cancelled-total">1<' in page
     by_model = page[page.index('id="by-model"'):page.index("</table>", page.index('id="by-model"'))]
     assert "<td>001</td><td>2024</td><td>1</td>" in by_model and "<td>009</td><td>2024</td><td>1</td>" in by_model
+
+    # Days in the viewer's language, never ISO (the same format as every page: community/dates.py)
+    assert re.search(r">\d{1,2} [A-Z][a-z]{2} \d{4}<", chart) and not re.search(r"\d{4}-\d{2}-\d{2}", chart)
+    zh = client.get(f"/campaigns/{c.id}/dashboard?lang=zh").get_data(as_text=True)
+    assert re.search(r">\d{4}年\d{1,2}月\d{1,2}日<", zh) and "<th>新增认筹</th>" in zh and "<th>有效认筹</th>" in zh
 
 
 def test_csv_export_masks_vins_and_defuses_formulas(client, auth, app):
