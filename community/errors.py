@@ -123,16 +123,27 @@ _CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflic
 
 def _webargs_fields(err) -> dict:
     """Flatten webargs' {"json": {"field": ["msg"]}} validation messages to {"field": "msg"}, each message in
-    the caller's language (community.fieldmessages)."""
+    the caller's language (community.fieldmessages). Messages about items of a list or fields of a nested object
+    are joined under the field's name, each once: {"event_types": {0: ["Not a valid string."]}} ->
+    {"event_types": "Not a valid string."}, never a printed dict."""
     messages = translate_all((getattr(err, "data", None) or {}).get("messages") or {})
-    fields = {}
+    fields: dict[str, str] = {}
     for location in messages.values():
         for name, msgs in (location.items() if isinstance(location, dict) else []):
-            if isinstance(msgs, list) and all(isinstance(m, str) for m in msgs):
-                fields[name] = " ".join(msgs).replace("。 ", "。")  # zh sentences follow each other unspaced
-            else:
-                fields[name] = str(msgs)
+            texts = list(dict.fromkeys(_texts(msgs)))
+            fields[name] = " ".join(texts).replace("。 ", "。")  # zh sentences follow each other unspaced
     return fields
+
+
+def _texts(msgs):
+    if isinstance(msgs, dict):
+        for inner in msgs.values():
+            yield from _texts(inner)
+    elif isinstance(msgs, list | tuple):
+        for inner in msgs:
+            yield from _texts(inner)
+    else:
+        yield str(msgs)
 
 
 # SQLite's OperationalError also means "no such table" or a syntax error: bugs, which stay 500s.

@@ -95,3 +95,15 @@ def test_marshmallow_templates_are_matched_with_their_values(app, english, chine
         with app.test_request_context(headers=headers, path="/api/v1/x"):
             refresh()  # the app fixture's context keeps the first locale it computed
             assert translate(english) == expected
+
+
+@pytest.mark.parametrize("headers,bad_choice,not_a_string", [
+    (EN, "Must be one of:", "Not a valid string."), (ZH, "必须是以下之一：", "不是有效的字符串。")])
+def test_messages_about_list_items_name_each_item(app, client, headers, bad_choice, not_a_string):
+    """Messages about items of a list are clean sentences under the list's name, never a printed dict."""
+    resp = client.post("/api/v1/webhooks/endpoints", headers={**headers, **bearer(f.admin())},
+                       json={"url": "https://hooks.example.com/x", "event_types": ["nope", 5]})
+    fields = resp.json["error"]["fields"]
+    assert resp.status_code == 422
+    assert fields["event_types"].startswith(bad_choice) and fields["event_types"].endswith(not_a_string), fields
+    assert not any("{" in m or "[" in m for m in fields.values()), fields
