@@ -35,9 +35,14 @@ def options(pairs) -> list[SelectChoice]:
 
 def in_viewer_language(zh: str | None, en: str | None) -> str:
     """The text in the viewer's language (zh or en), falling back to the other one; "" when both are empty."""
+    return in_language(zh, en, _viewer_language())
+
+
+def _viewer_language() -> str:
+    """The current request's locale ("zh", "en"...); "zh" when none is chosen."""
     from flask_babel import get_locale
 
-    return in_language(zh, en, str(get_locale() or "zh"))
+    return str(get_locale() or "zh")
 
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -67,30 +72,21 @@ def one_language(text: str | None, lang: str | None = None) -> str:
     parts = split_bilingual(text)
     if parts is None:
         return text or ""
-    if lang is None:
-        from flask_babel import get_locale
-
-        lang = str(get_locale() or "zh")
+    lang = lang or _viewer_language()
     return in_language(parts[0], parts[1], lang)
 
 
 def with_colon(label: str, lang: str | None = None) -> str:
     """``label`` followed by the colon of ``lang`` (default: the viewer's): "提案：" in zh (full width, no space),
     "Proposal: " in en. For a label a template writes before a value (docs/copy-guide.zh.md)."""
-    if lang is None:
-        from flask_babel import get_locale
-
-        lang = str(get_locale() or "zh")
+    lang = lang or _viewer_language()
     return f"{label}: " if lang[:2] == "en" else f"{label}："
 
 
 def in_parens(text: str, lang: str | None = None) -> str:
     """``text`` in the parentheses of ``lang`` (default: the viewer's): "（已超时）" in zh (full width), "(overdue)"
     in en (docs/copy-guide.zh.md)."""
-    if lang is None:
-        from flask_babel import get_locale
-
-        lang = str(get_locale() or "zh")
+    lang = lang or _viewer_language()
     return f"({text})" if lang[:2] == "en" else f"（{text}）"
 
 

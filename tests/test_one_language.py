@@ -79,7 +79,6 @@ def test_moderators_read_a_report_reason_whole_in_either_language(client, auth):
         assert "广告 / Spam, see the seller&#39;s shop" in page, lang
 
 
-
 @pytest.mark.parametrize("lang,shown", [("zh", "（已超时）"), ("en", "(overdue)")])
 def test_templates_write_the_parentheses_of_the_viewers_language(app, lang, shown):
     """Marks beside Chinese are full width (docs/copy-guide.zh.md); English keeps ASCII."""
