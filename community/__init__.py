@@ -182,11 +182,12 @@ def register_blueprints(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
-    from community.layout import layout_nav
+    from community.layout import layout_nav, nav_html
     from community.security import has_role
     from community.util import in_parens, one_language, with_colon
 
     app.jinja_env.globals["layout_nav"] = layout_nav
+    app.extensions["layout_nav_html"] = nav_html  # the page cache puts each visitor's bar into stored pages
     app.jinja_env.filters["one_language"] = one_language  # "中文 / English" -> the viewer's side
     app.jinja_env.filters["colon"] = with_colon  # "提案：" / "Proposal: "
     app.jinja_env.filters["parens"] = in_parens  # "（已超时）" / "(overdue)"

@@ -65,6 +65,7 @@ cache = Cache()
 LISTS, TIMELINE, PROPOSALS, ANNOUNCEMENTS, SITE = "lists", "timeline", "proposals", "announcements", "site"
 CSRF_PLACEHOLDER = "\x00csrf-token\x00"  # no template can produce a NUL, so the replace hits only this
 NONCE_PLACEHOLDER = "\x00csp-nonce\x00"
+NAV_PLACEHOLDER = "\x00layout-nav\x00"  # where the navigation bar goes: each response gets its visitor's own
 _PENDING = "cache_pending_scopes"
 # Columns a vote or a comment changes: the lists and the proposal's page show them, the timeline does not.
 _COUNT_COLUMNS = {"vote_count", "comment_count", "updated_at"}
@@ -390,6 +391,17 @@ def _anonymous_and_plain() -> bool:
             and not session.get("_flashes"))
 
 
+def _signed_in_and_plain() -> bool:
+    """A GET by a logged-in visitor (session, not a bearer token) with nothing pending on the session: no flash
+    message to show, no remember-me cookie for Flask-Login to set or clear after the view."""
+    if request.method not in ("GET", "HEAD") or "_flashes" in session or "_remember" in session \
+            or "Authorization" in request.headers or current_app.config.get("REMEMBER_COOKIE_REFRESH_EACH_REQUEST"):
+        return False
+    from flask_login import current_user
+
+    return "_user_id" in session and current_user.is_authenticated
+
+
 def _etag(digest: str, personal: bool, lang: str, tz: str) -> str:
     # The language and zone are in the tag: after the visitor switches language, the copy their browser
     # holds in the other language must not be answered with a 304.
@@ -418,10 +430,10 @@ def _with_real_token(response):
 class _Spec:
     """What ``public_page`` knows about a view, for the hit path in front of the hooks (``fast_hit``)."""
 
-    __slots__ = ("scopes", "everyone", "fast")
+    __slots__ = ("scopes", "everyone", "fast", "signed_in")
 
-    def __init__(self, scopes, everyone: bool, fast: bool):
-        self.scopes, self.everyone, self.fast = scopes, everyone, fast
+    def __init__(self, scopes, everyone: bool, fast: bool, signed_in: bool = False):
+        self.scopes, self.everyone, self.fast, self.signed_in = scopes, everyone, fast, signed_in
 
 
 def _lookup(spec: _Spec, kwargs: dict) -> tuple[str, str, list[str], str, str]:
@@ -433,42 +445,56 @@ def _lookup(spec: _Spec, kwargs: dict) -> tuple[str, str, list[str], str, str]:
 
 
 def _serve(hit, spec: _Spec, lang: str, tz: str, vs: list[str], digest: str, nonce: str | None,
-           extra: list[tuple[str, str]] | None = None):
-    """The response for a stored page: this visitor's CSRF token and CSP nonce in it, ETag/304.
+           extra: list[tuple[str, str]] | None = None, signed_in: bool = False):
+    """The response for a stored page: this visitor's navigation bar, CSRF token and CSP nonce in it,
+    ETag/304 (not for a ``signed_in`` visitor: their bar is theirs, the page is answered whole).
 
     Headers are given as one list (Werkzeug's ``etag``/``vary``/``cache_control`` properties each parse and
     re-serialise their header); ``make_conditional`` only for a request that asks a question. ``extra``:
     headers to add (``fast_hit``'s learned ones)."""
     body, mimetype = hit
+    if NAV_PLACEHOLDER in body:  # drawn by community.layout.nav_html, registered by the app factory
+        body = body.replace(NAV_PLACEHOLDER, current_app.extensions["layout_nav_html"](lang[:2]))
     if not spec.everyone and CSRF_PLACEHOLDER in body:
         body = body.replace(CSRF_PLACEHOLDER, _csrf())
     if NONCE_PLACEHOLDER in body:
         body = body.replace(NONCE_PLACEHOLDER, nonce or "")
-    headers = [("ETag", f'"{_etag(digest, not spec.everyone, lang, tz)}"'), ("Vary", "Cookie, Accept-Language"),
-               ("Last-Modified", http_date(last_modified(vs))),
-               ("Cache-Control", "no-cache" if spec.everyone else "no-cache, private")]
+    if signed_in:
+        headers = [("Vary", "Cookie"), ("Cache-Control", "no-cache, private")]
+    else:
+        headers = [("ETag", f'"{_etag(digest, not spec.everyone, lang, tz)}"'),
+                   ("Vary", "Cookie, Accept-Language"), ("Last-Modified", http_date(last_modified(vs))),
+                   ("Cache-Control", "no-cache" if spec.everyone else "no-cache, private")]
     if extra:
         headers += extra
     response = current_app.response_class(body, mimetype=mimetype, headers=headers)
     environ = request.environ
-    if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
+    if not signed_in and ("HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ):
         return response.make_conditional(request)
     return response
 
 
-def public_page(scopes: Callable[..., list[str]], everyone: bool = False, fast: bool = True):
+def public_page(scopes: Callable[..., list[str]], everyone: bool = False, fast: bool = True,
+                signed_in: bool = False):
     """View decorator: store the whole response for anonymous visitors (or ``everyone``, for feeds that
     show nothing personal), answer conditional requests with 304. ``scopes(**view_args)`` lists the
     scopes the page shows. Only 200 responses are stored; anything else passes through.
 
     ``fast``: a stored copy may be served by ``fast_hit`` before the request hooks run (no rate limit,
-    CSRF or login hooks); pass False for views with a rate limit (the API)."""
-    spec = _Spec(scopes, everyone, fast)
+    CSRF or login hooks); pass False for views with a rate limit (the API).
+    ``signed_in``: the page shows a signed-in visitor nothing of their own outside the navigation bar (a
+    list, the timeline), so they are served the stored page too, with their own bar put in."""
+    spec = _Spec(scopes, everyone, fast, signed_in)
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if not enabled() or not (everyone or _anonymous_and_plain()):
+            member = False
+            if enabled() and not everyone and not _anonymous_and_plain():
+                member = signed_in and _signed_in_and_plain()
+                if not member:
+                    return view(*args, **kwargs)
+            elif not enabled():
                 return view(*args, **kwargs)
             try:
                 looked = g.pop("_page_cache_lookup", None)  # fast_hit read the versions already (a miss)
@@ -477,6 +503,8 @@ def public_page(scopes: Callable[..., list[str]], everyone: bool = False, fast: 
             except Exception:  # noqa: BLE001
                 log.exception("page cache: read failed")
                 return view(*args, **kwargs)
+            if member and hit is not None and NAV_PLACEHOLDER not in hit[0]:
+                return view(*args, **kwargs)  # stored by an older release with the anonymous bar in it
             nonce = getattr(request, "csp_nonce", None)  # Talisman's, for this response's CSP header
             if hit is None:
                 had_token = "csrf_token" in g
@@ -496,7 +524,7 @@ def public_page(scopes: Callable[..., list[str]], everyone: bool = False, fast: 
                 except Exception:  # noqa: BLE001
                     log.exception("page cache: write failed")
             g._page_cache_served = request.endpoint  # process_response's headers become fast_hit's template
-            return _serve(hit, spec, lang, tz, vs, digest, nonce)
+            return _serve(hit, spec, lang, tz, vs, digest, nonce, signed_in=member)
 
         wrapped.page_cache = spec
         return wrapped
@@ -551,24 +579,32 @@ def fast_hit():
     if spec is None or not spec.fast:
         return None
     template = _header_templates.get((request.endpoint, request.scheme))
-    if template is None or not (spec.everyone or _plainly_anonymous()):
+    if template is None:
+        return None
+    anonymous = spec.everyone or _plainly_anonymous()
+    if not anonymous and not (spec.signed_in and "_user_id" in session):
         return None
     from community.ops import requestlog
 
     requestlog.start()
+    # A member is loaded (one statement: roles, cars, unread count) only once the request is known to be one
+    # their page could be served from; a session whose user is gone or logged out takes the full path.
+    if not anonymous and not _signed_in_and_plain():
+        return None
     try:
         looked = _lookup(spec, request.view_args or {})
         hit = _get(looked[4])
     except Exception:  # noqa: BLE001
         log.exception("page cache: read failed")
         return None
-    if hit is None:
+    if hit is None or not (anonymous or NAV_PLACEHOLDER in hit[0]):
         g._page_cache_lookup = looked  # the view's decorator stores the page under the same key
         return None
     nonce = secrets.token_urlsafe(24)
     response = _serve(hit, spec, *looked[:4], nonce,
-                      [(name, value.replace(NONCE_PLACEHOLDER, nonce)) for name, value in template])
-    if session.modified:  # e.g. a CSRF token made for this visitor; else nothing to send
+                      [(name, value.replace(NONCE_PLACEHOLDER, nonce)) for name, value in template],
+                      signed_in=not anonymous)
+    if session.modified or not anonymous:  # a member's session is saved as Flask would (it may refresh it)
         app = current_app._get_current_object()
         app.session_interface.save_session(app, session, response)
     return requestlog.finish(response)

@@ -9,11 +9,13 @@ language, whether someone is logged in, and which staff roles they hold.
 """
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import current_app, g, render_template, request
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
+from community.cache import NAV_PLACEHOLDER
 from community.security import has_role
 
 # Every role a menu of templates/_nav.html asks about (``has(...)``); a new menu's role goes here.
@@ -24,25 +26,35 @@ _MAX = 256  # per app: languages x role sets x script roots, a handful in practi
 
 @pass_context
 def layout_nav(context) -> Markup:
-    """The navigation bar for this request (a template global, called by base.html)."""
+    """The navigation bar for this request (a template global, called by base.html); a placeholder in a
+    page being stored for everyone (the cache puts each visitor's bar in when it serves the page)."""
+    if g.get("_page_cache_storing"):
+        return Markup(NAV_PLACEHOLDER)
+    return nav_html(context.get("current_locale") or "zh")
+
+
+def nav_html(lang: str) -> Markup:
+    """The current visitor's navigation bar in ``lang`` ("zh"/"en"): the stored bar for their language and
+    role set, with their name, unread badge, CSRF token and return path put in."""
     authenticated = bool(current_user and current_user.is_authenticated)
     held = frozenset(r for r in NAV_ROLES if has_role(current_user, r)) if authenticated else frozenset()
-    lang = context.get("current_locale") or "zh"
     key = (lang, authenticated, held, request.script_root)
     rendered = current_app.extensions.setdefault("layout_nav", {})
     html = rendered.get(key)
     if html is None:
         html = render_template("_nav.html", ph={k: Markup(v) for k, v in _PLACEHOLDERS.items()},
-                               has=lambda *roles: any(r in held for r in roles), authenticated=authenticated)
+                               has=lambda *roles: any(r in held for r in roles), authenticated=authenticated,
+                               current_locale=lang)
         if len(rendered) < _MAX:
             rendered[key] = html
     nxt = request.full_path.rstrip("?") if request.method == "GET" else request.path
     # Anonymous: no token (its forms, the language switch, are checked by origin), so reading a page never
     # starts a session: a cached page is answered without a cookie or a token to sign.
-    values = {"csrf": current_app.jinja_env.globals["csrf_token"]() if authenticated else "",
-              "next": str(escape(nxt)), "badge": "", "name": ""}
+    values = {"csrf": generate_csrf() if authenticated else "", "next": str(escape(nxt)), "badge": "", "name": ""}
     if authenticated:
-        unread = context["unread_notifications"]()
+        from community.notifications import unread_notifications
+
+        unread = unread_notifications()
         if unread:
             values["badge"] = f' <span class="badge rounded-pill text-bg-danger">{int(unread)}</span>'
         values["name"] = str(escape(current_user.display_name))

@@ -396,3 +396,83 @@ def test_a_vote_by_address_never_loads_the_proposal_and_answers_404_for_a_hidden
     resp = client.post(f"/api/v1/proposals/{closed.id}/vote", headers=bearer)
     assert resp.status_code == 409 and "closed" in resp.json["error"]["message"]
     assert db.session.get(type(closed), closed.id).vote_count == 0
+
+
+def _as(app, user):
+    c = app.test_client()
+    with c.session_transaction() as sess:
+        sess["_user_id"], sess["_fresh"] = user.get_id(), True
+    return c
+
+
+def _early_answers(monkeypatch) -> list[bool]:
+    """Record, per request, whether ``fast_hit`` answered it (before the hooks)."""
+    calls: list[bool] = []
+    real = page_cache.fast_hit
+
+    def counted():
+        response = real()
+        calls.append(response is not None)
+        return response
+
+    monkeypatch.setattr(page_cache, "fast_hit", counted)
+    return calls
+
+
+def test_members_get_the_stored_list_and_timeline_with_their_own_bar(app, client, monkeypatch):
+    """The list and the timeline show a member nothing of their own but the navigation bar: they are served
+    the stored page with their name, role menus, unread badge and CSRF token put in, never someone else's."""
+    from community.extensions import db
+    from community.notifications import service as notifications
+
+    p = f.proposal(title="Shared list")
+    alice, mod = f.owner(display_name="Alice Member"), f.moderator(display_name="Mod Member")
+    client.get("/?sort=top"), client.get("/timeline")  # stored by an anonymous visit
+    early = _early_answers(monkeypatch)
+    as_alice, as_mod = _as(app, alice), _as(app, mod)
+    for path in ("/?sort=top", "/timeline"):
+        for _ in range(3):
+            r = as_alice.get(path)
+            page = r.get_data(as_text=True)
+            assert r.status_code == 200 and "Alice Member" in page and "Mod Member" not in page
+            assert "Log in" not in page and ">Moderation<" not in page
+            assert page_cache.NAV_PLACEHOLDER not in page and page_cache.CSRF_PLACEHOLDER not in page
+            tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
+            assert len(tokens) == 1  # the log-out form's, this session's own
+            assert "ETag" not in r.headers and "private" in r.headers["Cache-Control"]
+        mod_page = as_mod.get(path).get_data(as_text=True)
+        assert "Mod Member" in mod_page and ">Moderation<" in mod_page and "Alice Member" not in mod_page
+        anonymous = client.get(path).get_data(as_text=True)
+        assert "Log in" in anonymous and "Alice Member" not in anonymous and "Mod Member" not in anonymous
+    assert "Shared list" in as_alice.get("/?sort=top").get_data(as_text=True)
+    assert any(early), "members are answered from the stored page before the hooks"
+
+    # Her own vote and a new notification show at once on the stored page.
+    service.vote(alice, p)
+    notifications.fan_out(notifications.notify_user(alice.id, "status_change", "已更新", "Updated"))
+    db.session.commit()
+    page = as_alice.get("/?sort=top").get_data(as_text=True)
+    assert 'class="vote-count">1<' in page and "Shared list" in page
+    assert re.search(r'badge rounded-pill[^>]*>1<', page)
+    assert not re.search(r'badge rounded-pill[^>]*>\d', as_mod.get("/?sort=top").get_data(as_text=True))
+
+
+def test_a_member_page_from_the_store_respects_their_language_messages_and_log_out(app, client):
+    from community.accounts import service as accounts
+    from community.extensions import db
+
+    english, chinese = f.owner(display_name="En Member", locale="en"), f.owner(display_name="Zh Member", locale="zh")
+    client.get("/timeline")
+    as_en, as_zh = _as(app, english), _as(app, chinese)
+    for _ in range(2):
+        assert '<html lang="en">' in as_en.get("/timeline").get_data(as_text=True)
+        assert '<html lang="zh-CN">' in as_zh.get("/timeline").get_data(as_text=True)
+    with as_en.session_transaction() as sess:
+        sess["_flashes"] = [("info", "Only for En Member")]
+    assert "Only for En Member" in as_en.get("/timeline").get_data(as_text=True)
+    assert "Only for En Member" not in as_zh.get("/timeline").get_data(as_text=True)
+    assert "Only for En Member" not in as_en.get("/timeline").get_data(as_text=True)  # shown once
+    accounts.rotate_session(english)  # "log out everywhere": the cookie this client holds is dead
+    db.session.commit()
+    stale = as_en.get("/timeline").get_data(as_text=True)
+    assert "En Member" not in stale and "Log in" in stale

@@ -17,15 +17,17 @@ def _listen(state) -> None:
     events.subscribe(state.app, service.on_domain_event)
 
 
-@bp.app_context_processor
-def _helpers():
+def unread_notifications() -> int:
+    """The current visitor's unread in-app notifications (0 for anonymous), read with the user when possible."""
     from flask_login import current_user
 
-    def unread_notifications() -> int:
-        if not current_user.is_authenticated:
-            return 0
-        return user_fact(current_user, "unread_notifications", lambda: service.unread_count(current_user))
+    if not current_user.is_authenticated:
+        return 0
+    return user_fact(current_user, "unread_notifications", lambda: service.unread_count(current_user))
 
+
+@bp.app_context_processor
+def _helpers():
     return {"is_following": service.is_following, "unread_notifications": unread_notifications}
 
 

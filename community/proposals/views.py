@@ -22,7 +22,7 @@ def status_label(status: str | None) -> str:
 
 
 @bp.route("/")
-@page_cache.public_page(lambda: [page_cache.SITE, page_cache.LISTS])
+@page_cache.public_page(lambda: [page_cache.SITE, page_cache.LISTS], signed_in=True)
 def index():
     args = request.args
     sort = args.get("sort") if args.get("sort") in service.SORTS else "top"
