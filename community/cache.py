@@ -45,6 +45,7 @@ tools are rendered per request around them.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
 import time
@@ -66,6 +67,8 @@ LISTS, TIMELINE, PROPOSALS, ANNOUNCEMENTS, SITE = "lists", "timeline", "proposal
 CSRF_PLACEHOLDER = "\x00csrf-token\x00"  # no template can produce a NUL, so the replace hits only this
 NONCE_PLACEHOLDER = "\x00csp-nonce\x00"
 NAV_PLACEHOLDER = "\x00layout-nav\x00"  # where the navigation bar goes: each response gets its visitor's own
+HOLE = "\x00hole:"  # a personal part of a member's stored page: HOLE + name + US + JSON arguments + NUL
+ANONYMOUS = "anon"  # the variant of the page stored for anonymous visitors
 _PENDING = "cache_pending_scopes"
 # Columns a vote or a comment changes: the lists and the proposal's page show them, the timeline does not.
 _COUNT_COLUMNS = {"vote_count", "comment_count", "updated_at"}
@@ -112,6 +115,7 @@ def init_app(app) -> None:
         return CSRF_PLACEHOLDER if g.get("_page_cache_storing") else generate_csrf()
 
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["hole"] = hole
     app.context_processor(lambda: {"csrf_token": csrf_token})
     _listen()
 
@@ -430,17 +434,18 @@ def _with_real_token(response):
 class _Spec:
     """What ``public_page`` knows about a view, for the hit path in front of the hooks (``fast_hit``)."""
 
-    __slots__ = ("scopes", "everyone", "fast", "signed_in")
+    __slots__ = ("scopes", "everyone", "fast", "members")
 
-    def __init__(self, scopes, everyone: bool, fast: bool, signed_in: bool = False):
-        self.scopes, self.everyone, self.fast, self.signed_in = scopes, everyone, fast, signed_in
+    def __init__(self, scopes, everyone: bool, fast: bool, members: Callable[[], str | None] | None = None):
+        self.scopes, self.everyone, self.fast, self.members = scopes, everyone, fast, members
 
 
-def _lookup(spec: _Spec, kwargs: dict) -> tuple[str, str, list[str], str, str]:
-    """(lang, tz, versions, digest, key) of the current request's page; Redis errors raise."""
+def _lookup(spec: _Spec, kwargs: dict, variant: str | None = None) -> tuple[str, str, list[str], str, str]:
+    """(lang, tz, versions, digest, key) of the current request's page; Redis errors raise. ``variant``: a
+    member's (``public_page``'s ``members``), else the anonymous page ("all" for ``everyone``)."""
     lang, tz = _lang_tz()
     vs = versions(spec.scopes(**kwargs))
-    digest = _digest(vs, "all" if spec.everyone else "anon")
+    digest = _digest(vs, variant or ("all" if spec.everyone else ANONYMOUS))
     return lang, tz, vs, digest, f"page:{request.endpoint}:{lang}:{tz}:{digest}"
 
 
@@ -455,6 +460,8 @@ def _serve(hit, spec: _Spec, lang: str, tz: str, vs: list[str], digest: str, non
     body, mimetype = hit
     if NAV_PLACEHOLDER in body:  # drawn by community.layout.nav_html, registered by the app factory
         body = body.replace(NAV_PLACEHOLDER, current_app.extensions["layout_nav_html"](lang[:2]))
+    if signed_in and HOLE in body:
+        body = _fill_holes(body)
     if not spec.everyone and CSRF_PLACEHOLDER in body:
         body = body.replace(CSRF_PLACEHOLDER, _csrf())
     if NONCE_PLACEHOLDER in body:
@@ -475,44 +482,47 @@ def _serve(hit, spec: _Spec, lang: str, tz: str, vs: list[str], digest: str, non
 
 
 def public_page(scopes: Callable[..., list[str]], everyone: bool = False, fast: bool = True,
-                signed_in: bool = False):
+                members: Callable[[], str | None] | None = None):
     """View decorator: store the whole response for anonymous visitors (or ``everyone``, for feeds that
     show nothing personal), answer conditional requests with 304. ``scopes(**view_args)`` lists the
     scopes the page shows. Only 200 responses are stored; anything else passes through.
 
     ``fast``: a stored copy may be served by ``fast_hit`` before the request hooks run (no rate limit,
     CSRF or login hooks); pass False for views with a rate limit (the API).
-    ``signed_in``: the page shows a signed-in visitor nothing of their own outside the navigation bar (a
-    list, the timeline), so they are served the stored page too, with their own bar put in."""
-    spec = _Spec(scopes, everyone, fast, signed_in)
+    ``members``: logged-in visitors are served a stored page too, with their own navigation bar and
+    personal parts (``hole``) put in per response. It names the copy the current member gets: ``ANONYMOUS``
+    (the page shows them nothing of their own outside the bar: a list, the timeline), another variant (a
+    copy stored for members like them, holes left open), or None (their page is rendered whole)."""
+    spec = _Spec(scopes, everyone, fast, members)
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            member = False
-            if enabled() and not everyone and not _anonymous_and_plain():
-                member = signed_in and _signed_in_and_plain()
-                if not member:
-                    return view(*args, **kwargs)
-            elif not enabled():
+            variant = None  # a member's copy; None: the anonymous (or everyone's) page
+            if not enabled():
                 return view(*args, **kwargs)
+            if not everyone and not _anonymous_and_plain():
+                variant = members() if members is not None and _signed_in_and_plain() else None
+                if variant is None:
+                    return view(*args, **kwargs)
             try:
                 looked = g.pop("_page_cache_lookup", None)  # fast_hit read the versions already (a miss)
-                lang, tz, vs, digest, key = looked or _lookup(spec, kwargs)
+                lang, tz, vs, digest, key = looked or _lookup(spec, kwargs, variant)
                 hit = _get(key)
             except Exception:  # noqa: BLE001
                 log.exception("page cache: read failed")
                 return view(*args, **kwargs)
-            if member and hit is not None and NAV_PLACEHOLDER not in hit[0]:
+            if variant and hit is not None and NAV_PLACEHOLDER not in hit[0]:
                 return view(*args, **kwargs)  # stored by an older release with the anonymous bar in it
             nonce = getattr(request, "csp_nonce", None)  # Talisman's, for this response's CSP header
             if hit is None:
                 had_token = "csrf_token" in g
                 g._page_cache_storing = not everyone
+                g._page_cache_holes = variant not in (None, ANONYMOUS)
                 try:
                     response = make_response(view(*args, **kwargs))
                 finally:
-                    g._page_cache_storing = False
+                    g._page_cache_storing = g._page_cache_holes = False
                 if response.status_code != 200 or response.direct_passthrough or (not had_token and "csrf_token" in g):
                     return _with_real_token(response)  # not a plain page, or it holds this visitor's token
                 body = response.get_data(as_text=True)
@@ -524,12 +534,56 @@ def public_page(scopes: Callable[..., list[str]], everyone: bool = False, fast: 
                 except Exception:  # noqa: BLE001
                     log.exception("page cache: write failed")
             g._page_cache_served = request.endpoint  # process_response's headers become fast_hit's template
-            return _serve(hit, spec, lang, tz, vs, digest, nonce, signed_in=member)
+            return _serve(hit, spec, lang, tz, vs, digest, nonce, signed_in=variant is not None)
 
         wrapped.page_cache = spec
         return wrapped
 
     return decorator
+
+
+# ---- personal parts of members' pages ----
+
+def the_anonymous_page() -> str:
+    """``public_page(members=...)`` for pages that show a member nothing of their own besides the bar."""
+    return ANONYMOUS
+
+
+_holes: dict[str, Callable[..., str]] = {}
+
+
+def personal(name: str):
+    """Register ``render(**args) -> HTML`` as the personal part ``name`` (e.g. a proposal's vote button),
+    drawn for the current visitor. Templates place it with ``hole(name, **args)``; the arguments (ints,
+    strings, booleans: JSON) travel inside a stored page, so they may only say what the page shows anyway."""
+    def register(render):
+        _holes[name] = render
+        return render
+    return register
+
+
+def hole(name: str, **args) -> Markup:
+    """A template global: the personal part ``name`` for this visitor, or, in a member page being stored, a
+    placeholder that ``_serve`` fills for each member."""
+    if g.get("_page_cache_holes"):
+        return Markup(f"{HOLE}{name}\x1f{json.dumps(args, separators=(',', ':'))}\x00")
+    return Markup(_holes[name](**args))
+
+
+def render_part(template: str, **context) -> str:
+    """A personal part's small template with only what it is given (and ``request``), without the context
+    processors that a page's ``render_template`` runs (a third of such a part's cost)."""
+    return current_app.jinja_env.get_template(template).render(request=request, **context)
+
+
+def _fill_holes(body: str) -> str:
+    parts = body.split(HOLE)
+    out = [parts[0]]
+    for part in parts[1:]:
+        spec, _, rest = part.partition("\x00")
+        name, _, raw = spec.partition("\x1f")
+        out += [str(_holes[name](**json.loads(raw))), rest]
+    return "".join(out)
 
 
 # ---- hits before the request hooks ----
@@ -582,17 +636,20 @@ def fast_hit():
     if template is None:
         return None
     anonymous = spec.everyone or _plainly_anonymous()
-    if not anonymous and not (spec.signed_in and "_user_id" in session):
+    if not anonymous and not (spec.members is not None and "_user_id" in session):
         return None
     from community.ops import requestlog
 
     requestlog.start()
     # A member is loaded (one statement: roles, cars, unread count) only once the request is known to be one
     # their page could be served from; a session whose user is gone or logged out takes the full path.
-    if not anonymous and not _signed_in_and_plain():
-        return None
+    variant = None
+    if not anonymous:
+        variant = spec.members() if _signed_in_and_plain() else None
+        if variant is None:
+            return None
     try:
-        looked = _lookup(spec, request.view_args or {})
+        looked = _lookup(spec, request.view_args or {}, variant)
         hit = _get(looked[4])
     except Exception:  # noqa: BLE001
         log.exception("page cache: read failed")

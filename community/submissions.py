@@ -46,6 +46,11 @@ class FormSubmission(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
 
 
+def new_token() -> str:
+    """A fresh submission token (32 URL-safe characters) for a create form about to be shown."""
+    return secrets.token_urlsafe(24)
+
+
 class SubmitOnceForm(FlaskForm):
     """A create form with a one-time ``submission_token`` (hidden), issued when the form is built without one."""
 
@@ -54,7 +59,7 @@ class SubmitOnceForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.submission_token.data:
-            self.submission_token.data = secrets.token_urlsafe(24)
+            self.submission_token.data = new_token()
 
 
 def _token(form) -> str | None:

@@ -476,3 +476,51 @@ def test_a_member_page_from_the_store_respects_their_language_messages_and_log_o
     db.session.commit()
     stale = as_en.get("/timeline").get_data(as_text=True)
     assert "En Member" not in stale and "Log in" in stale
+
+
+def test_members_get_the_stored_proposal_page_with_their_own_vote_follow_and_comment_form(app, client, monkeypatch):
+    """A proposal page is stored once for members like them (report links or not); their vote, follow, comment
+    form (fresh tokens each time) and bar are put in per response. Staff pages are rendered whole."""
+    p = f.proposal(title="Stored for members")
+    voter, other, mod = f.owner(display_name="Voter Vera"), f.owner(display_name="Other Oleg"), f.moderator()
+    service.vote(voter, p)  # votes and follows
+    as_voter, as_other, as_mod = _as(app, voter), _as(app, other), _as(app, mod)
+    as_voter.get(f"/proposals/{p.id}")  # stores the members' copy
+    early = _early_answers(monkeypatch)
+    seen_tokens = set()
+    for _ in range(3):
+        page = as_voter.get(f"/proposals/{p.id}").get_data(as_text=True)
+        assert 'id="unvote"' in page and 'id="unfollow"' in page and 'id="vote"' not in page
+        assert "Voter Vera" in page and "Other Oleg" not in page
+        assert page_cache.HOLE not in page and page_cache.CSRF_PLACEHOLDER not in page
+        seen_tokens |= set(re.findall(r'name="submission_token" type="hidden" value="([^"]+)"', page))
+        assert len(set(re.findall(r'name="csrf_token" value="([^"]+)"', page))) == 1
+    assert len(seen_tokens) == 3, "each page gets a submission token of its own"
+    other_page = as_other.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert 'id="vote"' in other_page and 'id="follow"' in other_page and 'id="unvote"' not in other_page
+    assert "Other Oleg" in other_page and "Voter Vera" not in other_page and "Report" in other_page
+    assert any(early), "members are answered from the stored page before the hooks"
+    mod_page = as_mod.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert "Moderator: hide this proposal" in mod_page
+    assert "Moderator:" not in as_other.get(f"/proposals/{p.id}").get_data(as_text=True)
+    anonymous = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert "Log in to vote" in anonymous and "Log in to comment" in anonymous and 'name="body"' not in anonymous
+
+    # The stored form posts: its comment appears at once, and sending the same form twice adds it once.
+    form = as_other.get(f"/proposals/{p.id}").get_data(as_text=True)
+    fields = {"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', form).group(1),
+              "submission_token": re.search(r'name="submission_token" type="hidden" value="([^"]+)"', form).group(1),
+              "body": "Posted from a stored page"}
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        for _ in range(2):
+            assert as_other.post(f"/proposals/{p.id}/comments", data=fields).status_code in (302, 303)
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    page = as_voter.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert page.count("Posted from a stored page") == 1
+    # Votes change the card at once for the voter and the count for everyone.
+    assert as_other.post(f"/proposals/{p.id}/vote").status_code == 302
+    page = as_other.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert 'id="unvote"' in page and _count(page) == "2"
+    assert _count(client.get(f"/proposals/{p.id}").get_data(as_text=True)) == "2"

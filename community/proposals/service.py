@@ -191,6 +191,30 @@ def detail_parts(proposal_id: int) -> dict[str, bool]:
     return {name: bool(value) for name, value in row._mapping.items()}
 
 
+def viewer_state(user, proposal_id: int) -> tuple[bool, bool]:
+    """(voted, following) of ``user`` for the proposal: as read with it this request (``get_visible``), else
+    one statement; (False, False) for an anonymous visitor."""
+    if not (user and user.is_authenticated):
+        return False, False
+    voted_key, following_key = f"voted:{proposal_id}", f"following:{proposal_id}"
+
+    def read_both() -> bool:
+        row = db.session.execute(_viewer_state_statement(), {"proposal_id": proposal_id, "viewer_id": user.id}).one()
+        remember_user_facts(user, {following_key: bool(row[1])})
+        return bool(row[0])
+
+    voted = user_fact(user, voted_key, read_both)
+    following = user_fact(user, following_key, lambda: db.session.get(Follow, (user.id, proposal_id)) is not None)
+    return voted, following
+
+
+@cache
+def _viewer_state_statement():
+    proposal, viewer = bindparam("proposal_id"), bindparam("viewer_id")
+    return select(exists().where(Vote.proposal_id == proposal, Vote.user_id == viewer),
+                  exists().where(Follow.proposal_id == proposal, Follow.user_id == viewer))
+
+
 def has_voted(user, proposal: Proposal) -> bool:
     if not (user and user.is_authenticated):
         return False

@@ -1,6 +1,8 @@
 from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 
 from community import cache as page_cache
 from community import drafts, submissions
@@ -9,7 +11,7 @@ from community.moderation.service import can_flag
 from community.proposals import bp, service
 from community.proposals.forms import CommentForm, MilestoneForm, ProposalForm, StatusForm, VoteForm
 from community.proposals.models import CATEGORIES, STATUS_LABELS
-from community.security import role_required
+from community.security import has_role, role_required
 from community.timeline.service import for_proposal
 from community.timezones import local_to_utc
 from community.util import apply_errors, decode_cursor, encode_cursor
@@ -22,7 +24,7 @@ def status_label(status: str | None) -> str:
 
 
 @bp.route("/")
-@page_cache.public_page(lambda: [page_cache.SITE, page_cache.LISTS], signed_in=True)
+@page_cache.public_page(lambda: [page_cache.SITE, page_cache.LISTS], members=page_cache.the_anonymous_page)
 def index():
     args = request.args
     sort = args.get("sort") if args.get("sort") in service.SORTS else "top"
@@ -73,8 +75,17 @@ def new():
     return render_template("proposals/new.html", form=form), 422 if form.errors else 200
 
 
+def _member_copy() -> str | None:
+    """Which stored copy of a proposal page a member gets (their vote, follow and comment form are put in per
+    response: ``_vote_box``, ``_comment_box``), or None: staff pages carry tools of their own, and a kept draft
+    comes back into the form, so those are rendered whole."""
+    if has_role(current_user, "moderator", "council_member") or request.cookies.get(drafts.COOKIE):
+        return None
+    return "member-flag" if can_flag(current_user) else "member"
+
+
 @bp.route("/proposals/<int:proposal_id>")
-@page_cache.public_page(page_cache.detail_scopes)
+@page_cache.public_page(page_cache.detail_scopes, members=_member_copy)
 def detail(proposal_id):
     proposal = service.get_visible(proposal_id, viewer=current_user)
     if proposal.status == "merged" and proposal.merged_into_id:
@@ -111,17 +122,55 @@ def _render_detail(proposal, status_form=None, milestone_form=None, comment_form
         status_form = status_form or StatusForm(prefix="st", formdata=None)
         status_form.status.choices = [(s, STATUS_LABELS[s]) for s in service.allowed_transitions(proposal)]
         milestone_form = milestone_form or MilestoneForm(prefix="ms", formdata=None)
-    if comment_form is None and signed_in:
+    if comment_form is None and signed_in and request.cookies.get(drafts.COOKIE):
         comment_form = CommentForm(formdata=None)
-        drafts.restore(comment_form)
+        if not drafts.restore(comment_form):
+            comment_form = None
+    g.comment_form = comment_form  # _comment_box draws it (a failed post's, with its errors), else a fresh one
     parts = page_cache.value(f"proposal.parts:{proposal.id}", page_cache.detail_scopes(proposal.id),
                              lambda: service.detail_parts(proposal.id))
     return render_template("proposals/detail.html", proposal=proposal, shared=_shared_parts(proposal), parts=parts,
-                           voted=service.has_voted(current_user, proposal),
-                           can_vote=service.can_vote(current_user), vote_form=VoteForm() if signed_in else None,
-                           comment_form=comment_form,
                            status_form=status_form, milestone_form=milestone_form,
                            can_moderate=moderator), status
+
+
+@page_cache.personal("proposal.vote")
+def _vote_box(proposal_id: int, is_open: bool) -> str:
+    """The visitor's part of the vote card: vote or withdraw, follow or stop (one statement for a member whose
+    page came from the store; the detail view read both with the proposal)."""
+    voted, following = service.viewer_state(current_user, proposal_id)
+    return page_cache.render_part("proposals/_vote_box.html", proposal_id=proposal_id, is_open=is_open,
+                                  voted=voted, following=following, can_vote=service.can_vote(current_user),
+                                  authenticated=current_user.is_authenticated)
+
+
+# Per process: the empty comment form of a proposal, per language, with placeholders for the two tokens
+# (rendering it through Bootstrap-Flask's macros cost about a millisecond).
+_empty_comment_forms: dict[tuple[str, int], str] = {}
+_SUBMISSION_PLACEHOLDER = "\x00submission-token\x00"
+
+
+@page_cache.personal("proposal.comment_form")
+def _comment_box(proposal_id: int) -> str:
+    """The comment form for a member (a failed post's with its errors, else an empty one with fresh tokens),
+    or the log-in link."""
+    if not current_user.is_authenticated:
+        return render_template("proposals/_comment_form.html", form=None, proposal_id=proposal_id)
+    form = g.pop("comment_form", None)
+    if form is not None:
+        return render_template("proposals/_comment_form.html", form=form, proposal_id=proposal_id)
+    key = (str(get_locale()), proposal_id)
+    html = _empty_comment_forms.get(key)
+    if html is None:
+        form = CommentForm(formdata=None, meta={"csrf": False})
+        form.submission_token.data = _SUBMISSION_PLACEHOLDER
+        html = render_template("proposals/_comment_form.html", form=form, proposal_id=proposal_id)
+        html = html.replace(generate_csrf(), page_cache.CSRF_PLACEHOLDER)
+        if len(_empty_comment_forms) >= 1024:
+            _empty_comment_forms.pop(next(iter(_empty_comment_forms)))
+        _empty_comment_forms[key] = html
+    return html.replace(_SUBMISSION_PLACEHOLDER, submissions.new_token()).replace(
+        page_cache.CSRF_PLACEHOLDER, generate_csrf())
 
 
 def _vote_response(proposal_id, action, load=True):

@@ -18,7 +18,7 @@ _SCOPES = [page_cache.SITE, page_cache.TIMELINE]
 
 
 @bp.route("/timeline")
-@page_cache.public_page(lambda: _SCOPES, signed_in=True)
+@page_cache.public_page(lambda: _SCOPES, members=page_cache.the_anonymous_page)
 def index():
     kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
 
