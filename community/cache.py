@@ -326,7 +326,8 @@ def _remember(local_key: str, value) -> None:
     _local[local_key] = value
 
 def _digest(version_list: list[str], variant: str) -> str:
-    raw = "\x1f".join([*version_list, variant, request.full_path])
+    environ = request.environ  # the raw path and query: what names the page (full_path re-quotes both)
+    raw = "\x1f".join([*version_list, variant, environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")])
     return hashlib.sha1(raw.encode()).hexdigest()[:20]
 
 
@@ -459,9 +460,12 @@ def _serve(hit, spec: _Spec, lang: str, tz: str, vs: list[str], digest: str, non
     headers to add (``fast_hit``'s learned ones)."""
     body, mimetype = hit
     if NAV_PLACEHOLDER in body:  # drawn by community.layout.nav_html, registered by the app factory
-        body = body.replace(NAV_PLACEHOLDER, current_app.extensions["layout_nav_html"](lang[:2]))
-    if signed_in and HOLE in body:
-        body = _fill_holes(body)
+        if signed_in:
+            body = body.replace(NAV_PLACEHOLDER, current_app.extensions["layout_nav_html"](lang[:2]))
+            if HOLE in body:
+                body = _fill_holes(body)
+        else:  # every anonymous visitor of this page gets the same bar: put in once per process
+            body = _anonymous_body(body, lang, digest)
     if not spec.everyone and CSRF_PLACEHOLDER in body:
         body = body.replace(CSRF_PLACEHOLDER, _csrf())
     if NONCE_PLACEHOLDER in body:
@@ -574,6 +578,21 @@ def render_part(template: str, **context) -> str:
     """A personal part's small template with only what it is given (and ``request``), without the context
     processors that a page's ``render_template`` runs (a third of such a part's cost)."""
     return current_app.jinja_env.get_template(template).render(request=request, **context)
+
+
+# Per process: stored pages with the anonymous bar put in, by (prefix, digest, lang, script root); FIFO-bounded.
+_with_anonymous_nav: dict[tuple, str] = {}
+
+
+def _anonymous_body(body: str, lang: str, digest: str) -> str:
+    key = (current_app.config["CACHE_KEY_PREFIX"], digest, lang, request.script_root)
+    done = _with_anonymous_nav.get(key)
+    if done is None:
+        done = body.replace(NAV_PLACEHOLDER, current_app.extensions["layout_nav_html"](lang[:2]))
+        if len(_with_anonymous_nav) >= _LOCAL_MAX:
+            _with_anonymous_nav.pop(next(iter(_with_anonymous_nav)), None)
+        _with_anonymous_nav[key] = done
+    return done
 
 
 def _fill_holes(body: str) -> str:
