@@ -37,10 +37,13 @@ from this process's own cached responses, the CSP nonce is fresh per response (s
 placeholder for it, as for the CSRF token), the request is logged and counted as usual. Views with a
 rate limit (the API) opt out.
 
-Personal parts: a whole page is cached only for anonymous visitors without pending flash messages; the
-CSRF token in it is a placeholder replaced per response (and a page whose rendering asked for a real
-token is not stored). Logged-in visitors get the shared fragments; their vote, cars, follow button and
-tools are rendered per request around them.
+Personal parts: a whole page is stored for anonymous visitors without pending flash messages; the CSRF
+token, the CSP nonce and the navigation bar in it are placeholders put in per response (a page whose
+rendering asked for a real token is not stored). Members (``public_page(members=...)``) are served a stored
+page too, before the hooks: the anonymous one where they see nothing of their own besides the bar (lists,
+the timeline), else a copy stored for members like them whose personal parts (``hole``: their vote, follow
+and comment form) are drawn per response. Staff, members with a message or a kept draft waiting, and
+bearer-token callers get the page rendered whole, around the shared fragments.
 """
 from __future__ import annotations
 
