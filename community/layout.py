@@ -47,7 +47,8 @@ def nav_html(lang: str) -> Markup:
                                current_locale=lang)
         if len(rendered) < _MAX:
             rendered[key] = html
-    nxt = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    # HEAD as GET: an anonymous bar is kept per stored page, and a HEAD may be the request that fills it
+    nxt = request.full_path.rstrip("?") if request.method in ("GET", "HEAD") else request.path
     # Anonymous: no token (its forms, the language switch, are checked by origin), so reading a page never
     # starts a session: a cached page is answered without a cookie or a token to sign.
     values = {"csrf": generate_csrf() if authenticated else "", "next": str(escape(nxt)), "badge": "", "name": ""}
