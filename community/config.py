@@ -20,8 +20,8 @@ Environment variables (production reads these):
   ROUTER_MODELS_DIR         folder of the feedback router's model versions; default instance/models
   ROUTER_THRESHOLD          confidence (0..1) below which feedback goes to triage, for teams without a
                             threshold of their own in the model version; default 0.5
-  ROUTER_TARGET_PRECISION   precision (0..1) each team's own threshold must reach on validation when a
-                            version is trained; default 0.98
+  ROUTER_TARGET_PRECISION   precision (0..1) each team's own threshold must pass on validation, by one
+                            standard error (routing.model.MARGIN_Z), when a version is trained; default 0.98
   ROUTER_REVALIDATE_SECONDS a worker re-reads which router version is active at most this often, so an
                             activation elsewhere serves everywhere within it; default 5 (0: every routing)
   MAIL_BACKEND              smtp (production default), console (development), file (with MAIL_FILE_PATH)

@@ -15,6 +15,7 @@ from community.routing import Router
 from community.routing.corpus import SeedRow, load_offtopic, load_seed, split_seed
 from community.routing.datasets import ccf2018, datasets_root
 from community.routing.evaluate import score
+from community.routing.model import MARGIN_Z
 from community.routing.train import main as train_main
 from community.routing.train import train_router
 from community.routing.versions import list_versions, load_version
@@ -47,25 +48,27 @@ def test_ccf2018_heldout_macro_f1() -> None:
 
 
 # Learning from corrections (issue 16): 1,800 car-forum comments as the app's only labels (the training path
-# keeps a fifth out as the validation slice), thresholds for 0.95 precision; on 1,000 held-out comments
-# measured 0.624 routed automatically at precision 0.960 (cut-offs on 3-fold validation without shrinkage:
-# about 0.50 routed). Floors: one binomial standard error or so under the measured figures.
+# keeps a tenth out as the validation slice), thresholds for 0.95 precision; on the 1,471 held-out comments
+# measured 0.585 routed automatically at precision 0.977 (the next two runs of 1,800 training comments:
+# 0.656 at 0.959, 0.691 at 0.957). Before the margin and the jieba words: 0.62 routed at 0.960 on 1,000.
+# What is routed must reach the target itself: about four standard errors under the measured precision.
 CORRECTIONS_COVERAGE_FLOOR = 0.55
-CORRECTIONS_PRECISION_FLOOR = 0.93
+CORRECTIONS_PRECISION_FLOOR = 0.95
 
 
-def test_thresholds_learnt_from_corrections_route_most_held_out_comments_precisely() -> None:
+def test_thresholds_learnt_from_corrections_route_most_held_out_comments_at_the_target_precision() -> None:
     root = datasets_root()
     if not (root / "ccf2018-car-subjects").is_dir():
         pytest.skip(f"public dataset absent: no {root / 'ccf2018-car-subjects'} (set COCREATE_DATASETS)")
     bench = ccf2018(root)
     corrections = list(zip(bench.train_texts[:1800], bench.train_labels[:1800], strict=True))
-    router = train_router(corrections, seed_rows=[], target_precision=0.95)
-    preds = router.predict(bench.test_texts[:1000])  # never trained on, never used to choose a cut-off
-    routed = [(p.team, y) for p, y in zip(preds, bench.test_labels, strict=False) if p.team is not None]
+    router = train_router(corrections, seed_rows=[], target_precision=CORRECTIONS_PRECISION_FLOOR)
+    preds = router.predict(bench.test_texts)  # never trained on, never used to choose a cut-off
+    routed = [(p.team, y) for p, y in zip(preds, bench.test_labels, strict=True) if p.team is not None]
     precision = sum(team == y for team, y in routed) / len(routed)
     assert len(routed) / len(preds) >= CORRECTIONS_COVERAGE_FLOOR, (len(routed), precision)
     assert precision >= CORRECTIONS_PRECISION_FLOOR, (len(routed), precision)
+    assert router.metadata["margin_z"] == MARGIN_Z and router.metadata["use_jieba"]  # the app's recipe and margin
 
 
 def test_train_command_writes_a_loadable_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -55,6 +55,21 @@ def test_a_team_with_much_evidence_keeps_its_own_cut_off_under_shrinkage() -> No
     assert chosen == {"steady": 0.5, "noisy": None}  # (300 + 50 x 0.875) / 350 = 0.98
 
 
+def test_a_cut_off_must_pass_the_target_by_a_margin_that_shrinks_with_the_evidence() -> None:
+    # Each team: 96 % right above 0.6 (every 25th wrong), then wrong ones below. Target 0.95.
+    def team(n: int, name: str) -> tuple[list[float], list[str], list[str]]:
+        truth = [("x" if i % 25 == 24 else name) for i in range(n)] + ["x"] * 20
+        return [0.9] * n + [0.4] * 20, [name] * (n + 20), truth
+
+    few, many = team(100, "few"), team(1000, "many")
+    conf, top, truth = (a + b for a, b in zip(few, many, strict=True))
+    point = choose_team_thresholds(conf, top, truth, ["few", "many"], 0.95, min_items=1)
+    assert point == {"few": 0.9, "many": 0.9}  # 0.96 >= 0.95 at face value
+    # One standard error of a 0.95 precision: 0.022 over 100 items (0.96 is not enough), 0.007 over 1,000 (it is).
+    margin = choose_team_thresholds(conf, top, truth, ["few", "many"], 0.95, min_items=1, margin_z=1.0)
+    assert margin == {"few": None, "many": 0.9}
+
+
 def test_validation_folds_follow_the_training_size_and_the_smallest_label() -> None:
     assert threshold_folds(["a", "b"] * 100) == THRESHOLD_FOLDS
     assert threshold_folds(["a", "b"] * LARGE_TRAINING) == LARGE_FOLDS
