@@ -31,17 +31,6 @@ from community.routing.datasets import ccf2018, datasets_root  # noqa: E402
 from community.routing.train import split_training  # noqa: E402
 
 
-def cut_offs(conf: np.ndarray, top: list[str], truth: list[str], classes: list[str], target: float,
-             margin: float) -> tuple[dict, float | None]:
-    """(per-team cut-offs, pooled cut-off) as ``model._validation_thresholds`` chooses them with ``margin``."""
-    teams = model.choose_team_thresholds(conf, top, truth, classes, target, min_items=1,
-                                         prior_items=model.PRIOR_ITEMS, margin_z=margin)
-    pooled = model.choose_team_thresholds(conf, ["*"] * len(top), ["*" if t == y else "" for t, y in
-                                                                    zip(top, truth, strict=True)],
-                                          ["*"], target, min_items=1, margin_z=margin)
-    return teams, pooled.get("*", model.DEFAULT_THRESHOLD)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", help="folder of the public datasets")
@@ -72,8 +61,8 @@ def main() -> None:
         w_conf, w_top = routed.max(axis=1), [classes[j] for j in routed.argmax(axis=1)]
         w_right = np.asarray(w_top) == np.asarray([y for _, y in window])
         for margin in args.margins:
-            teams, pooled = cut_offs(conf, top, labels, classes, args.target, margin)
-            cuts = [teams.get(t, pooled) for t in w_top]
+            teams, pooled = model.cut_offs(conf, top, labels, classes, args.target, margin_z=margin)
+            cuts = [teams.get(t, pooled.get("*", model.DEFAULT_THRESHOLD)) for t in w_top]
             sent = np.asarray([cut is not None and c >= cut for c, cut in zip(w_conf, cuts, strict=True)])
             rows[margin].append((order, float(sent.mean()), float(w_right[sent].mean()) if sent.any() else 1.0))
         print(f"order {order} done", file=sys.stderr, flush=True)

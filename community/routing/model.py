@@ -434,6 +434,20 @@ def routing_figures(routed: Sequence[str | None], top: Sequence[str], truth: Seq
     }
 
 
+def cut_offs(conf: Sequence[float], top: Sequence[str], truth: Sequence[str], classes: Sequence[str], target: float,
+             prior_items: float = PRIOR_ITEMS, margin_z: float = MARGIN_Z,
+             ) -> tuple[dict[str, float | None], dict[str, float | None]]:
+    """(per-team cut-offs, ``{"*": the cut-off chosen on all items pooled}``, empty without items) of validation
+    items, as a version is trained: ``choose_team_thresholds`` per team with shrinkage and margin, and the pooled
+    one (for teams no validation item was predicted as) with the same margin and no prior."""
+    teams = choose_team_thresholds(conf, top, truth, classes, target, min_items=1, prior_items=prior_items,
+                                   margin_z=margin_z)
+    pooled = choose_team_thresholds(conf, ["*"] * len(top), ["*" if t == y else "" for t, y in
+                                                              zip(top, truth, strict=True)],
+                                    ["*"], target, min_items=1, margin_z=margin_z)
+    return teams, pooled
+
+
 def _validation_thresholds(pipeline: Pipeline, texts: list[str], labels: list[str], target: float,
                            threshold: float, prior_items: float = PRIOR_ITEMS, margin_z: float = MARGIN_Z) -> dict:
     """Metadata of the per-team thresholds, chosen on out-of-fold predictions (``out_of_fold_proba`` with
@@ -447,11 +461,7 @@ def _validation_thresholds(pipeline: Pipeline, texts: list[str], labels: list[st
     classes = [str(c) for c in pipeline.classes_]
     conf = proba.max(axis=1)
     top = [classes[j] for j in proba.argmax(axis=1)]
-    thresholds = choose_team_thresholds(conf, top, labels, classes, target, min_items=1, prior_items=prior_items,
-                                        margin_z=margin_z)
-    pooled_choice = choose_team_thresholds(conf, ["*"] * len(top), ["*" if t == y else "" for t, y in
-                                                                     zip(top, labels, strict=True)],
-                                           ["*"], target, min_items=1, margin_z=margin_z)
+    thresholds, pooled_choice = cut_offs(conf, top, labels, classes, target, prior_items, margin_z)
     pooled = pooled_choice.get("*", threshold)
     cuts = [thresholds[t] if t in thresholds else pooled for t in top]
     routed = [t if cut is not None and c >= cut else None for t, c, cut in zip(top, conf, cuts, strict=True)]
