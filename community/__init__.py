@@ -13,13 +13,15 @@ from community.extensions import babel, bootstrap, csrf, db, limiter, login_mana
 class CocreateFlask(Flask):
     """Flask, with a stored anonymous page answered before the request hooks (``community.cache.fast_hit``):
     on a hit the rate limiter, CSRF, login and Babel hooks have nothing to do, and skipping them is most
-    of what a cached page costs. The first request of a process always takes the full path."""
+    of what a cached page costs. The first request of a process always takes the full path. A stored API
+    read is answered there too, its rate limit counted (``community.api.early``)."""
 
     def full_dispatch_request(self):
         from community import cache
+        from community.api import PREFIX, early
 
         if self._got_first_request:
-            hit = cache.fast_hit()
+            hit = early.hit() if request.path.startswith(PREFIX) else cache.fast_hit()
             if hit is not None:
                 return hit
         response = super().full_dispatch_request()

@@ -6,6 +6,10 @@ the hit's script answers the count and the TTL together, and both are kept for t
 (``flask.g``), so the headers are built from what the hit saw. Outside a request, and for keys the request
 did not hit, the reads go to Redis as before. Installed by ``install`` over the Redis storage
 Flask-Limiter made from ``RATELIMIT_STORAGE_URI`` (other storages are left alone).
+
+``hit_early``: the API's cached reads are counted before Flask-Limiter runs (``community.api.early``); when
+such a request goes on to the limiter after all (a breach, whose 429 the limiter answers), the limiter's own
+hit of the same key adds nothing: every request is counted once.
 """
 from __future__ import annotations
 
@@ -36,12 +40,16 @@ def _seen() -> dict | None:
 
 class OneTripRedisStorage(RedisStorage):
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        seen = _seen()
+        early = g.get("_rate_counted_early") if seen is not None else None
+        if early and key in early:  # hit_early counted this request already
+            early.discard(key)
+            return seen[key][0]
         script = self.__dict__.get("_lua_incr_ttl")
         if script is None:
             script = self._lua_incr_ttl = self.get_connection().register_script(_INCR_TTL)
         count, ttl = script([self.prefixed_key(key)], [expiry, amount])
         count = int(count)
-        seen = _seen()
         if seen is not None:
             seen[key] = (count, max(int(ttl), 0) + time.time())
         return count
@@ -69,6 +77,14 @@ class OneTripRedisStorage(RedisStorage):
         if seen:
             seen.clear()
         return super().reset()
+
+
+def hit_early(storage: OneTripRedisStorage, key: str, expiry: int) -> tuple[int, float]:
+    """Count the current request in ``key`` now, before the hooks: (count, reset time in epoch seconds).
+    Flask-Limiter's own hit of ``key`` later in this request, if it comes to that, returns this count."""
+    storage.incr(key, expiry)
+    g.setdefault("_rate_counted_early", set()).add(key)
+    return g._rate_counts[key]
 
 
 def install(limiter) -> None:
