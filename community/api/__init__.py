@@ -92,15 +92,24 @@ def init_api(app) -> None:
     # One bucket for the whole API per caller (a shared scope), not one per blueprint. The limiter and the
     # blueprints live as long as the process, so the limit is attached once, however many apps are made
     # (tests make many; twice would count every request twice).
+    # Counted before the hooks where the caller's bucket is known then (community.api.early): Flask-Limiter
+    # skips those requests and ``early.add_headers`` writes their headers.
     global _limits_attached
-    api_limit = limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api", key_func=rate_key)
+    from community.api import early
+
+    api_limit = limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope=early.API_SCOPE,
+                                     key_func=rate_key)
     for module in (proposals, timeline, me, notifications, feedback, public, moderation, campaigns, council,
                    *READ_PARITY, webhooks):
         csrf.exempt(module.blp)
         if not _limits_attached:
             api_limit(module.blp)
         api.register_blueprint(module.blp, url_prefix=PREFIX + module.URL_PREFIX)
+        early.LIMITED.add(module.blp.name)
+    if not _limits_attached:
+        limiter.request_filter(early.counted)
     _limits_attached = True
+    app.after_request(early.add_headers)
     app.register_blueprint(tokens_views.bp)
     from community.api.cli import tokens_cli
 

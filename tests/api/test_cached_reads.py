@@ -128,3 +128,42 @@ def test_a_tokens_first_call_records_its_use_without_reading_its_owner_again(app
     from community.api.models import ApiToken
 
     assert db.session.scalars(db.select(ApiToken.last_used_at)).one() is not None
+
+
+def test_a_tokens_requests_are_counted_once_in_its_bucket_with_the_headers_and_429(make_app):
+    """Counted before the hooks (the token read once), Flask-Limiter skipping them: the same counter, headers
+    and 429 as before; a session's caller is still counted by Flask-Limiter, in their own bucket."""
+    app = make_app(RATELIMIT_ENABLED=True, API_RATE_LIMIT="4 per minute")
+    with app.app_context():
+        p, voter = f.proposal(title="Token bucket"), f.owner()
+        token, secret = tokens.create_token(voter, "phone", "write", 30)
+        db.session.commit()
+        client, auth = app.test_client(), {"Authorization": f"Bearer {secret}"}
+        responses = [client.get("/api/v1/proposals", headers=auth), client.post(f"/api/v1/proposals/{p.id}/vote",
+                     headers=auth), client.post(f"/api/v1/proposals/{p.id}/vote", headers=auth),
+                     client.get(f"/api/v1/proposals/{p.id}", headers=auth)]
+        assert [r.status_code for r in responses] == [200, 200, 409, 200] and responses[3].json["voted"] is True
+        assert [r.headers["X-RateLimit-Remaining"] for r in responses] == ["3", "2", "1", "0"]
+        assert all(r.headers["X-RateLimit-Limit"] == "4" and 0 < int(r.headers["Retry-After"]) <= 60
+                   for r in responses)
+        refused = client.get("/api/v1/me", headers=auth)
+        assert refused.status_code == 429 and refused.headers["X-RateLimit-Remaining"] == "0"
+        item = parse("4 per minute")
+        assert limiter.storage.get(item.key_for(limiter._key_prefix, f"token:{token.id}", "api")) == 5
+        member = app.test_client()
+        with member.session_transaction() as sess:
+            sess["_user_id"], sess["_fresh"] = voter.get_id(), True
+        r = member.get("/api/v1/me")
+        assert r.status_code == 200 and r.headers["X-RateLimit-Remaining"] == "3"  # user:<id>, not the token's
+        assert "X-RateLimit-Limit" not in client.get("/api/v1/openapi.json").headers  # never limited
+
+
+def test_the_api_has_one_limit_the_early_count_knows(app):
+    """``early`` counts the API's shared limit only: no API view may carry a limit of its own."""
+    from flask_limiter.util import get_qualified_name
+
+    from community.api import early
+
+    views = [view for endpoint, view in app.view_functions.items() if endpoint.split(".")[0] in early.LIMITED]
+    assert len(views) > 40 and early.LIMITED >= {"api_proposals", "api_me", "api_webhooks"}
+    assert not {get_qualified_name(view) for view in views} & limiter._marked_for_limiting
