@@ -29,7 +29,7 @@ _errors = partial(error_responses, blp)
 
 @blp.route("")
 @page_cache.public_page(lambda: [page_cache.SITE, page_cache.LISTS], everyone=True, fast=False)  # nothing
-# personal in it; not before the hooks: the API has a rate limit per caller
+# personal in it; not cache.fast_hit's: community.api.early answers it to anonymous callers, counting their limit
 @blp.etag
 @blp.arguments(ProposalListArgs, location="query")
 @blp.response(200, ProposalPageSchema)
@@ -54,7 +54,7 @@ def create_proposal(data):
 
 @blp.route("/<int:proposal_id>")
 @page_cache.public_page(page_cache.detail_scopes, fast=False)  # anonymous callers only: ``voted`` is the
-# caller's; the rate limit applies
+# caller's; stored copies are answered by community.api.early, which counts the rate limit
 @blp.etag
 @blp.response(200, ProposalDetailSchema)
 @_errors(404)
