@@ -95,11 +95,21 @@ def _count(anonymous: bool):
     except Exception:  # noqa: BLE001  (the usual path reads the token again, the limiter falls back)
         cache.log.exception("API rate limit: counting before the hooks failed")
         g.pop("_rate_counted_early", None)
+        _clean_session()  # a failed token read leaves the transaction to the usual path as it found it
         return None
     if count > item.amount:
         return None  # Flask-Limiter answers the 429 (the request is counted once: hit_early)
     g._api_counted = (item.amount, count, reset)
     return g._api_counted
+
+
+def _clean_session() -> None:
+    from community.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the database is down: the usual path answers that)
+        pass
 
 
 def _too_long() -> bool:

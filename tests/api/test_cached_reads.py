@@ -167,3 +167,21 @@ def test_the_api_has_one_limit_the_early_count_knows(app):
     views = [view for endpoint, view in app.view_functions.items() if endpoint.split(".")[0] in early.LIMITED]
     assert len(views) > 40 and early.LIMITED >= {"api_proposals", "api_me", "api_webhooks"}
     assert not {get_qualified_name(view) for view in views} & limiter._marked_for_limiting
+
+
+def test_when_counting_early_fails_the_limiter_counts_as_before(make_app, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisDown
+
+    def down(*_args, **_kwargs):
+        raise RedisDown("down for this test")
+
+    app = make_app(RATELIMIT_ENABLED=True, API_RATE_LIMIT="3 per minute")
+    with app.app_context():
+        secret = tokens.create_token(f.owner(), "phone", "write", 30)[1]
+        db.session.commit()
+        monkeypatch.setattr(early, "hit_early", down)
+        client = app.test_client()
+        for auth in ({}, {"Authorization": f"Bearer {secret}"}):
+            seen = [client.get("/api/v1/proposals", headers=auth) for _ in range(4)]
+            assert [r.status_code for r in seen] == [200, 200, 200, 429]
+            assert [r.headers["X-RateLimit-Remaining"] for r in seen] == ["2", "1", "0", "0"]
