@@ -112,10 +112,9 @@ def init_app(app) -> None:
     app.extensions["page_cache_enabled"] = settings["CACHE_TYPE"] != "NullCache"
     # Flask-WTF offers ``csrf_token`` as a global and from a context processor; this processor runs after
     # its, so pages being stored for everyone get the placeholder instead of this visitor's token.
-    from flask_wtf.csrf import generate_csrf
 
     def csrf_token() -> str:
-        return CSRF_PLACEHOLDER if g.get("_page_cache_storing") else generate_csrf()
+        return CSRF_PLACEHOLDER if g.get("_page_cache_storing") else page_token()
 
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["hole"] = hole
@@ -420,9 +419,35 @@ def _etag(digest: str, personal: bool, lang: str, tz: str) -> str:
 
 
 def _csrf() -> str:
+    return page_token()
+
+
+# Per process: the signed CSRF token last made for each session's raw token, and when. Flask-WTF signs a new
+# one on every request (an HMAC per page); a member's pages reuse one for up to a minute, which shortens its
+# life (WTF_CSRF_TIME_LIMIT, an hour) by at most that minute. Keyed by the session's secret raw token.
+_signed_tokens: dict[str, tuple[str, float]] = {}
+_TOKEN_REUSE_SECONDS = 60
+
+
+def page_token() -> str:
+    """This visitor's CSRF token for the forms of a page (Flask-WTF's ``generate_csrf``, signed at most a
+    minute ago); later ``generate_csrf`` calls in the request return the same token."""
     from flask_wtf.csrf import generate_csrf
 
-    return generate_csrf()
+    if "csrf_token" in g:
+        return g.csrf_token
+    raw, now = session.get("csrf_token"), time.monotonic()
+    kept = _signed_tokens.get(raw) if raw else None
+    if kept is not None and now - kept[1] < _TOKEN_REUSE_SECONDS:
+        g.csrf_token = kept[0]
+        return kept[0]
+    token = generate_csrf()
+    raw = session.get("csrf_token")
+    if raw:
+        if len(_signed_tokens) >= 4096:
+            _signed_tokens.pop(next(iter(_signed_tokens)), None)
+        _signed_tokens[raw] = (token, now)
+    return token
 
 
 def _with_real_token(response):

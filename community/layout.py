@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from flask import current_app, g, render_template, request
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
-from community.cache import NAV_PLACEHOLDER
-from community.security import has_role
+from community.cache import NAV_PLACEHOLDER, page_token
 
 # Every role a menu of templates/_nav.html asks about (``has(...)``); a new menu's role goes here.
 NAV_ROLES = ("council_member", "moderator", "team_agent", "mystery_shopper", "admin")
@@ -37,7 +35,7 @@ def nav_html(lang: str) -> Markup:
     """The current visitor's navigation bar in ``lang`` ("zh"/"en"): the stored bar for their language and
     role set, with their name, unread badge, CSRF token and return path put in."""
     authenticated = bool(current_user and current_user.is_authenticated)
-    held = frozenset(r for r in NAV_ROLES if has_role(current_user, r)) if authenticated else frozenset()
+    held = current_user.held_roles(NAV_ROLES) if authenticated else frozenset()
     key = (lang, authenticated, held, request.script_root)
     rendered = current_app.extensions.setdefault("layout_nav", {})
     html = rendered.get(key)
@@ -51,7 +49,7 @@ def nav_html(lang: str) -> Markup:
     nxt = request.full_path.rstrip("?") if request.method in ("GET", "HEAD") else request.path
     # Anonymous: no token (its forms, the language switch, are checked by origin), so reading a page never
     # starts a session: a cached page is answered without a cookie or a token to sign.
-    values = {"csrf": generate_csrf() if authenticated else "", "next": str(escape(nxt)), "badge": "", "name": ""}
+    values = {"csrf": page_token() if authenticated else "", "next": str(escape(nxt)), "badge": "", "name": ""}
     if authenticated:
         from community.notifications import unread_notifications
 

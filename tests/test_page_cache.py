@@ -524,3 +524,36 @@ def test_members_get_the_stored_proposal_page_with_their_own_vote_follow_and_com
     page = as_other.get(f"/proposals/{p.id}").get_data(as_text=True)
     assert 'id="unvote"' in page and _count(page) == "2"
     assert _count(client.get(f"/proposals/{p.id}").get_data(as_text=True)) == "2"
+
+
+def test_a_members_pages_reuse_one_signed_token_for_a_minute_and_it_validates(app, monkeypatch):
+    """Signing a CSRF token per page cost an HMAC; a member's pages within a minute carry the same signed
+    token (it validates on a post), and a new one is signed after that."""
+    import time as real_time
+
+    import flask_wtf.csrf
+
+    member, p = f.owner(display_name="Token Tess"), f.proposal(title="Tokens")
+    c = _as(app, member)
+    follow = f"/proposals/{p.id}/follow"
+    signed = []
+    real_sign = flask_wtf.csrf.generate_csrf
+    monkeypatch.setattr(flask_wtf.csrf, "generate_csrf", lambda *a, **k: signed.append(1) or real_sign(*a, **k))
+
+    def token() -> str:
+        return re.search(r'name="csrf_token" value="([^"]+)"', c.get("/timeline").get_data(as_text=True)).group(1)
+
+    first, second = token(), token()
+    assert first == second and len(signed) == 1
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        assert c.post(follow, data={"csrf_token": second, "on": "1"}).status_code in (302, 303)
+        clock = real_time.monotonic() + 61
+        monkeypatch.setattr(page_cache.time, "monotonic", lambda: clock)
+        signed.clear()
+        third = token()
+        assert len(signed) == 1, "a minute later the token is signed again"
+        assert c.post(follow, data={"csrf_token": third, "on": "0"}).status_code in (302, 303)
+        assert c.post(follow, data={"csrf_token": "forged", "on": "1"}).status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False

@@ -1,7 +1,7 @@
 """Users, their stored roles, and their vehicles."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from flask import g, has_request_context
@@ -91,16 +91,26 @@ class User(UserMixin, db.Model):
         feature answers that through ``register_derived_role`` at start-up; a derived role nobody registered
         is held by no one (never read from the stored rows).
         """
+        return bool(self.held_roles((role,)))
+
+    def held_roles(self, roles: Iterable[str]) -> frozenset[str]:
+        """Which of ``roles`` the user holds, by ``has_role``'s rules, reading the stored roles once."""
         if self.is_blocked:
-            return False
-        if role == "owner":
-            return self.is_owner
+            return frozenset()
         names = self.role_names
-        if "admin" in names:
-            return True
-        if role in _derived_roles:  # read with the user when a fact of that name is registered (council)
-            return self.id is not None and bool(user_fact(self, role, lambda: _derived_roles[role](self.id)))
-        return role in names
+        held = set()
+        for role in roles:
+            if role == "owner":
+                yes = self.is_owner
+            elif "admin" in names:
+                yes = True
+            elif role in _derived_roles:  # read with the user when a fact of that name is registered (council)
+                yes = self.id is not None and bool(user_fact(self, role, lambda r=role: _derived_roles[r](self.id)))
+            else:
+                yes = role in names
+            if yes:
+                held.add(role)
+        return frozenset(held)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

@@ -2,7 +2,6 @@ from flask import abort, current_app, flash, g, jsonify, redirect, render_templa
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf.csrf import generate_csrf
 
 from community import cache as page_cache
 from community import drafts, submissions
@@ -165,12 +164,12 @@ def _comment_box(proposal_id: int) -> str:
         form = CommentForm(formdata=None, meta={"csrf": False})
         form.submission_token.data = _SUBMISSION_PLACEHOLDER
         html = render_template("proposals/_comment_form.html", form=form, proposal_id=proposal_id)
-        html = html.replace(generate_csrf(), page_cache.CSRF_PLACEHOLDER)
+        html = html.replace(page_cache.page_token(), page_cache.CSRF_PLACEHOLDER)
         if len(_empty_comment_forms) >= 1024:
             _empty_comment_forms.pop(next(iter(_empty_comment_forms)))
         _empty_comment_forms[key] = html
     return html.replace(_SUBMISSION_PLACEHOLDER, submissions.new_token()).replace(
-        page_cache.CSRF_PLACEHOLDER, generate_csrf())
+        page_cache.CSRF_PLACEHOLDER, page_cache.page_token())
 
 
 def _vote_response(proposal_id, action, load=True):
