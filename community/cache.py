@@ -602,10 +602,30 @@ def hole(name: str, **args) -> Markup:
     return Markup(_holes[name](**args))
 
 
+# Per process: personal parts as rendered for a given context, CSRF token left open; FIFO-bounded.
+_parts: dict[tuple, str] = {}
+
+
 def render_part(template: str, **context) -> str:
-    """A personal part's small template with only what it is given (and ``request``), without the context
-    processors that a page's ``render_template`` runs (a third of such a part's cost)."""
-    return current_app.jinja_env.get_template(template).render(request=request, **context)
+    """A personal part's small template (e.g. the vote button in one of its few states) with only what it is
+    given and ``request``: rendered once per process for each context, language and path, this visitor's
+    CSRF token put in per response. ``context`` values must be hashable."""
+    from flask_babel import get_locale
+
+    key = (current_app.config["CACHE_KEY_PREFIX"], template, str(get_locale()), request.path,
+           tuple(sorted(context.items())))
+    html = _parts.get(key)
+    if html is None:
+        storing = g.get("_page_cache_storing", False)
+        g._page_cache_storing = True  # csrf_token() gives the placeholder
+        try:
+            html = current_app.jinja_env.get_template(template).render(request=request, **context)
+        finally:
+            g._page_cache_storing = storing
+        if len(_parts) >= 1024:
+            _parts.pop(next(iter(_parts)), None)
+        _parts[key] = html
+    return html.replace(CSRF_PLACEHOLDER, page_token()) if CSRF_PLACEHOLDER in html else html
 
 
 # Per process: stored pages with the anonymous bar put in, by (prefix, digest, lang, script root); FIFO-bounded.
