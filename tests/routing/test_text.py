@@ -30,7 +30,8 @@ def test_normalize_folds_full_width_and_case() -> None:
 
 
 def test_jieba_is_lazy_and_quiet() -> None:
-    """Importing the package must not load jieba; first use must print nothing (no "Building prefix dict")."""
+    """Importing the package must not load jieba; first use must print nothing (no "Building prefix dict") and
+    must not load jieba's own big dict (the compact one, ``jieba_dict``, serves)."""
     code = (
         "import sys, community.routing\n"
         "assert 'jieba' not in sys.modules, 'jieba imported eagerly'\n"
@@ -38,6 +39,8 @@ def test_jieba_is_lazy_and_quiet() -> None:
         "tokens = jieba_tokens('ota 升级后 app 连不上车')\n"
         "assert {'ota', 'app', '升级'} <= set(tokens), tokens\n"
         "assert ' ' not in tokens\n"
+        "import jieba\n"
+        "assert not jieba.dt.initialized, 'the global jieba loaded its big dict'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
