@@ -2,7 +2,7 @@
 
 jieba keeps ``Tokenizer.FREQ``: a dict of ~500k str keys (every word of its dict.txt and every prefix of
 one, prefixes at frequency 0) that costs each process ~62 MB. Here the same mapping is a ``marisa_trie.Trie``
-of the words (~5 MB on disk) plus their frequencies as a uint32 array (1.4 MB), both mapped from files
+of the words (1.3 MB on disk) plus their frequencies as a uint32 array (1.4 MB), both mapped from files
 cached in the temp directory, so every worker on a host shares one copy in the page cache. jieba's own code
 (``cut``, the HMM for unknown runs, ``suggest_freq``) runs unchanged on it; ``get_DAG`` and ``calc`` are
 overridden only to ask the trie once per position instead of once per prefix (jieba's own methods ran 3x
