@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+USER_AGENT = "cocreate-bench"  # every bench client says so (the logged-in session is bound to it)
+
 
 @dataclass
 class Result:
@@ -39,7 +41,7 @@ def _percentile(sorted_values: list[float], q: float) -> float:
 
 def _client(host: str, port: int, path: str, warm_until: float, stop_at: float, out, extra: dict | None) -> None:
     conn = http.client.HTTPConnection(host, port, timeout=60)
-    headers = {"Connection": "keep-alive", "Accept": "text/html", "User-Agent": "cocreate-bench", **(extra or {})}
+    headers = {"Connection": "keep-alive", "Accept": "text/html", "User-Agent": USER_AGENT, **(extra or {})}
     latencies, errors = [], 0
     while True:
         t0 = time.perf_counter()

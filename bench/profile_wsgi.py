@@ -19,6 +19,7 @@ import os
 import pstats
 import secrets
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -52,10 +53,15 @@ def main() -> int:
         "COCREATE_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "METRICS_TOKEN": secrets.token_hex(32),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "CACHE_KEY_PREFIX": f"prof-{secrets.token_hex(3)}:", "LOG_REQUESTS": "json" if args.log else "off",
-        "API_RATE_LIMIT": "100000000 per minute", "PREFERRED_URL_SCHEME": "http", "SESSION_COOKIE_SECURE": False})
+        "API_RATE_LIMIT": "100000000 per minute", "PREFERRED_URL_SCHEME": "http",
+        "PUBLIC_BASE_URL": "http://127.0.0.1:8000", "SESSION_COOKIE_SECURE": False,
+        "STORAGE_DIR": tempfile.mkdtemp(prefix="cocreate-prof-")})
     headers, form = {}, None
     if args.user:
-        headers["Cookie"], csrf = session_cookie(app, args.user)
+        from run import session_cookie  # noqa: PLC0415  (bench/run.py: the bench's own logged-in browser)
+
+        cookie, csrf = session_cookie(app, args.user)
+        headers.update(cookie)
         form = urlencode({"csrf_token": csrf})
     if args.token:
         headers["Authorization"] = f"Bearer {bearer(app, args.token)}"
@@ -126,21 +132,6 @@ def report(app, paths, headers, args, make=None, count=None) -> int:
             pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
             print(out.getvalue())
     return 0
-
-
-def session_cookie(app, user_id: int) -> tuple[str, str]:
-    from itsdangerous import URLSafeTimedSerializer
-
-    from community.accounts.models import User
-    from community.extensions import db
-
-    with app.app_context():
-        user = db.session.get(User, user_id)
-        raw = secrets.token_hex(20)
-        cookie = app.session_interface.get_signing_serializer(app).dumps(
-            {"_user_id": user.get_id(), "_fresh": True, "csrf_token": raw})
-        token = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
-    return f"session={cookie}", token
 
 
 def bearer(app, user_id: int) -> str:

@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 OUT = REPO / "bench" / "out"
 
-from load import Result, pick_client, run_jobs  # noqa: E402  (bench/ is the script's directory)
+from load import USER_AGENT, Result, pick_client, run_jobs  # noqa: E402  (bench/ is the script's directory)
 from seed import Plan, PostgresLoader, SqliteLoader, generate, load_base, load_phase_b  # noqa: E402
 
 SEARCH = {"status": "under_review", "category": "charging", "q": "超充"}
@@ -224,20 +224,24 @@ LOGGED_IN = ("top", "deep", "detail", "timeline")  # label prefixes measured aga
 
 
 def session_cookie(app, user_id: int) -> tuple[dict, str]:
-    """A logged-in session for ``user_id`` signed with the server's key, as the browser would hold it after
-    logging in (no password round: scrypt would dominate), and the CSRF token its forms carry."""
-    from itsdangerous import URLSafeTimedSerializer
+    """The headers of a browser logged in as ``user_id`` (its session cookie, as ``login_user`` leaves it for
+    this client's address and User-Agent, signed with the server's key: no password round, scrypt would
+    dominate) and the CSRF token its forms carry. Flask-Login's session protection marks a session whose
+    identifier does not match as not fresh, which re-signs the cookie on every request: a real member's
+    browser does not pay that, so neither does the bench."""
+    from flask import session
+    from flask_login import login_user
+    from flask_wtf.csrf import generate_csrf
 
     from community.accounts.models import User
     from community.extensions import db
 
-    with app.app_context():
-        user = db.session.get(User, user_id)
-        raw = secrets.token_hex(20)
-        cookie = app.session_interface.get_signing_serializer(app).dumps(
-            {"_user_id": user.get_id(), "_fresh": True, "csrf_token": raw})
-        token = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
-    return {"Cookie": f"session={cookie}"}, token
+    headers = {"User-Agent": USER_AGENT}
+    with app.test_request_context(headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        login_user(db.session.get(User, user_id))
+        token = generate_csrf()
+        cookie = app.session_interface.get_signing_serializer(app).dumps(dict(session))
+    return {**headers, "Cookie": f"session={cookie}"}, token
 
 
 def api_tokens(app, user_ids: list[int]) -> dict[int, str]:

@@ -15,6 +15,9 @@ may see it: anonymous, may report). Scopes:
   ``proposals``      every detail page (a bulk change whose proposal cannot be told)
   ``announcements``  the announcements feed
   ``site``           everything (a display name, which every page may show)
+  ``user:<id>``      one user as a member's stored page shows them (row, roles, cars, council terms, unread,
+                     votes, follows)
+  ``users``          every user (a bulk write whose users cannot be told)
 
 A version is a fresh ``<time_ns hex><random hex>`` token, never a counter, so a version key that Redis
 evicts comes back as a value no stored page was built with. Versions are bumped automatically: the
@@ -43,7 +46,10 @@ rendering asked for a real token is not stored). Members (``public_page(members=
 page too, before the hooks: the anonymous one where they see nothing of their own besides the bar (lists,
 the timeline), else a copy stored for members like them whose personal parts (``hole``: their vote, follow
 and comment form) are drawn per response. Staff, members with a message or a kept draft waiting, and
-bearer-token callers get the page rendered whole, around the shared fragments.
+bearer-token callers get the page rendered whole, around the shared fragments. The member on such a page comes
+from this process's snapshot of them (``accounts.models.load_session_user``), valid while the versions of their
+scopes (``session_user_scopes``, read in the same Redis MGET as the page's) stand: a member's list or timeline
+costs no database statement, and any write about them shows on their next page.
 """
 from __future__ import annotations
 
@@ -67,6 +73,7 @@ log = logging.getLogger(__name__)
 cache = Cache()
 
 LISTS, TIMELINE, PROPOSALS, ANNOUNCEMENTS, SITE = "lists", "timeline", "proposals", "announcements", "site"
+USERS = "users"
 CSRF_PLACEHOLDER = "\x00csrf-token\x00"  # no template can produce a NUL, so the replace hits only this
 NONCE_PLACEHOLDER = "\x00csp-nonce\x00"
 NAV_PLACEHOLDER = "\x00layout-nav\x00"  # where the navigation bar goes: each response gets its visitor's own
@@ -78,6 +85,9 @@ _COUNT_COLUMNS = {"vote_count", "comment_count", "updated_at"}
 _USER_SHOWN = {"display_name"}
 # Rows shown on (or deciding what is on) one proposal's page, each with a ``proposal_id``.
 _PER_PROPOSAL = ("comments", "milestones", "campaigns", "roadmap_links")
+# Rows about one user that a member's stored page shows (bar, vote box): table -> the column naming the user.
+_PER_USER = {"user_roles": "user_id", "vehicles": "owner_id", "council_terms": "user_id", "notifications": "user_id",
+             "votes": "user_id", "follows": "user_id"}
 # An announcement is linked from its milestones on the detail pages and the timeline; rare writes.
 _ANNOUNCED = {ANNOUNCEMENTS, TIMELINE, PROPOSALS}
 
@@ -89,6 +99,16 @@ def proposal_scope(proposal_id: int) -> str:
 def detail_scopes(proposal_id: int) -> list[str]:
     """The scopes a proposal's detail page shows."""
     return [SITE, PROPOSALS, proposal_scope(proposal_id)]
+
+
+def user_scope(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def session_user_scopes(user_id: int) -> list[str]:
+    """The scopes of what a member's stored page shows of them (``accounts.models.load_session_user``'s
+    snapshot): their own, every user's, and the timeline (a hide changes which notifications are unread)."""
+    return [USERS, TIMELINE, user_scope(user_id)]
 
 
 # ---- set-up ----
@@ -220,9 +240,15 @@ def _scopes_for_object(obj, is_new: bool) -> set[str]:
     if table in _PER_PROPOSAL:
         scopes = {proposal_scope(obj.proposal_id)} if obj.proposal_id else {PROPOSALS}
         return scopes | ({TIMELINE, LISTS} if table == "milestones" else set())
-    if table == "users" and not is_new:
+    if table == "users":
+        if obj.id is None:
+            return set()
+        if is_new:
+            return {user_scope(obj.id)}
         touched = {a.key for a in inspect(obj).attrs if a.history.has_changes()}
-        return {SITE} if touched & _USER_SHOWN else set()
+        return {user_scope(obj.id)} | ({SITE} if touched & _USER_SHOWN else set())
+    if table in _PER_USER:
+        return _user_scopes({getattr(obj, _PER_USER[table])})
     if table and table.startswith("announcement"):
         return _ANNOUNCED | ({proposal_scope(obj.proposal_id)} if getattr(obj, "proposal_id", None) else set())
     return set()
@@ -264,6 +290,20 @@ def _ids_in(where, column: str, params=None) -> set | None:
     return None
 
 
+def _user_scopes(ids: set | None) -> set[str]:
+    """The scopes of these users; every user's when they are not known (or so many that one bump is cheaper)."""
+    if not ids or None in ids or len(ids) > 100:
+        return {USERS}
+    return {user_scope(i) for i in ids}
+
+
+def _inserted(params, column: str) -> set | None:
+    """The values of ``column`` in an INSERT's parameters (one row's dict, or a list of them), or None."""
+    rows = [params] if isinstance(params, dict) else params if isinstance(params, list | tuple) else []
+    found = {row.get(column) for row in rows if isinstance(row, dict)}
+    return None if not found or None in found else found
+
+
 def _on_execute(state) -> None:
     if not (state.is_update or state.is_delete or state.is_insert):
         return
@@ -282,7 +322,11 @@ def _on_execute(state) -> None:
         if table == "milestones":
             scopes |= {TIMELINE, LISTS}
     elif table == "users" and not state.is_insert:
-        scopes.add(SITE)
+        scopes |= {SITE} | _user_scopes(_ids_in(state.statement.whereclause, "id", state.parameters))
+    elif table in _PER_USER:
+        ids = _inserted(state.parameters, _PER_USER[table]) if state.is_insert else \
+            _ids_in(state.statement.whereclause, _PER_USER[table], state.parameters)
+        scopes |= _user_scopes(ids)
     elif table and table.startswith("announcement"):
         scopes |= _ANNOUNCED
     if scopes:
@@ -686,6 +730,22 @@ def _plainly_anonymous() -> bool:
             and "Authorization" not in request.headers)
 
 
+def _snapshot_session_user(spec: _Spec) -> None:
+    """Before a member is loaded: read the versions of their snapshot's scopes with the page's (one MGET), and
+    let ``load_session_user`` answer from this process's snapshot while they are current."""
+    user_id = str(session.get("_user_id", "")).partition(":")[0]
+    if user_id.isdigit():
+        own = session_user_scopes(int(user_id))
+        found = versions([*own, *spec.scopes(**(request.view_args or {}))])
+        g.session_user_snapshot = tuple(found[:len(own)])
+
+
+def _not_served() -> None:
+    """The request takes the full path: its user is loaded anew, attached to the request's session."""
+    for name in ("session_user_snapshot", "_login_user", "user_facts"):
+        g.pop(name, None)
+
+
 def fast_hit():
     """The response to a GET for a page stored for anonymous visitors (or everyone), built inside the request
     context but before any request hook runs, or None to let the request take the usual path.
@@ -712,18 +772,23 @@ def fast_hit():
     # their page could be served from; a session whose user is gone or logged out takes the full path.
     variant = None
     if not anonymous:
+        try:
+            _snapshot_session_user(spec)
+        except Exception:  # noqa: BLE001
+            log.exception("page cache: read failed")
+            return None
         variant = spec.members() if _signed_in_and_plain() else None
         if variant is None:
-            return None
+            return _not_served()
     try:
         looked = _lookup(spec, request.view_args or {}, variant)
         hit = _get(looked[4])
     except Exception:  # noqa: BLE001
         log.exception("page cache: read failed")
-        return None
+        return _not_served()
     if hit is None or not (anonymous or NAV_PLACEHOLDER in hit[0]):
         g._page_cache_lookup = looked  # the view's decorator stores the page under the same key
-        return None
+        return _not_served()
     nonce = secrets.token_urlsafe(24)
     response = _serve(hit, spec, *looked[:4], nonce,
                       [(name, value.replace(NONCE_PLACEHOLDER, nonce)) for name, value in template],

@@ -557,3 +557,100 @@ def test_a_members_pages_reuse_one_signed_token_for_a_minute_and_it_validates(ap
         assert c.post(follow, data={"csrf_token": "forged", "on": "1"}).status_code == 400
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def _badge(page: str) -> str | None:
+    found = re.search(r'badge rounded-pill[^>]*>(\d+)<', page)
+    return found.group(1) if found else None
+
+
+def test_a_member_served_from_the_store_is_loaded_once_and_every_write_about_them_shows_at_once(
+        app, client, monkeypatch):
+    """Pages served from the store take the member from this process's snapshot (no statement at all for the
+    list), and a new role, a notification, a hide of what it was about, a vote and a blocked account each show
+    on the very next page; a council term that merely runs out shows within SNAPSHOT_SECONDS."""
+    from datetime import timedelta
+
+    from sqlalchemy import bindparam, event, text
+
+    from community.accounts import models as accounts
+    from community.accounts.models import UserRole
+    from community.council.models import CouncilTerm
+    from community.dbtypes import utcnow
+    from community.extensions import db
+    from community.notifications import service as notifications
+
+    p, other = f.proposal(title="Snapshot proposal"), f.proposal(title="Another proposal")
+    alice, mod = f.owner(display_name="Alice Snapshot"), f.moderator()
+    client.get("/"), client.get(f"/proposals/{p.id}")  # stored by anonymous visits
+    as_alice = _as(app, alice)
+    as_alice.get("/"), as_alice.get(f"/proposals/{p.id}")  # learns the headers, stores the members' copy
+    early = _early_answers(monkeypatch)
+    statements = []
+
+    def listen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        for _ in range(3):
+            assert "Alice Snapshot" in as_alice.get("/").get_data(as_text=True)
+            assert 'id="vote"' in as_alice.get(f"/proposals/{p.id}").get_data(as_text=True)
+        assert all(early), "members are answered from the stored page before the hooks"
+        statements.clear()
+        as_alice.get("/"), as_alice.get(f"/proposals/{p.id}")
+        assert statements == [], "a member's stored pages read nothing from the database once loaded"
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+
+    # A role granted elsewhere shows on the next page.
+    db.session.add(UserRole(user_id=alice.id, role="moderator"))
+    db.session.commit()
+    assert ">Moderation<" in as_alice.get("/").get_data(as_text=True)
+    db.session.execute(UserRole.__table__.delete().where(UserRole.user_id == alice.id,
+                                                         UserRole.role == "moderator"))
+    db.session.commit()
+    assert ">Moderation<" not in as_alice.get("/").get_data(as_text=True)
+
+    # A notification about the proposal shows at once; hiding the proposal takes it off the count at once.
+    notifications.follow(alice, p.id)
+    db.session.commit()
+    event_ = notifications.notify_proposal_followers("status_change", p.id, "已更新", "Updated")
+    db.session.commit()
+    notifications.fan_out(event_)
+    db.session.commit()
+    assert _badge(as_alice.get("/").get_data(as_text=True)) == "1"
+    assert 'id="unfollow"' in as_alice.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert _badge(as_alice.get(f"/proposals/{other.id}").get_data(as_text=True)) == "1"
+    moderation.set_hidden(mod, "proposal", p.id, True, "Hidden while the snapshot is held")
+    # (the other proposal's stored page is untouched by the hide: only her snapshot can be stale there)
+    assert _badge(as_alice.get(f"/proposals/{other.id}").get_data(as_text=True)) is None
+    moderation.set_hidden(mod, "proposal", p.id, False, "Restored")
+
+    # Her vote shows on her card at once; another member's copy stays theirs.
+    service.vote(alice, p)
+    assert 'id="unvote"' in as_alice.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert 'id="vote"' in _as(app, f.owner()).get(f"/proposals/{p.id}").get_data(as_text=True)
+
+    # A council term: appointing shows at once; running out (time passing, no write) within SNAPSHOT_SECONDS.
+    f.council_term(alice)
+    assert ">Council queue<" in as_alice.get("/").get_data(as_text=True)
+    when = CouncilTerm.starts_at.type
+    db.session.execute(text("UPDATE council_terms SET starts_at = :a, ends_at = :b WHERE user_id = :u").bindparams(
+        bindparam("a", type_=when), bindparam("b", type_=when)),
+        {"a": utcnow() - timedelta(days=3), "b": utcnow() - timedelta(days=1), "u": alice.id})
+    db.session.commit()  # raw SQL: no version moves, as when a term's last day simply passes
+    later = [0.0]
+    real_clock = accounts.time.monotonic
+    monkeypatch.setattr(accounts.time, "monotonic", lambda: real_clock() + later[0])
+    page = as_alice.get("/").get_data(as_text=True)
+    assert early[-1] and ">Council queue<" in page  # from the snapshot: shown until its deadline ...
+    later[0] = accounts.SNAPSHOT_SECONDS + 1
+    assert ">Council queue<" not in as_alice.get("/").get_data(as_text=True)  # ... and never after it
+
+    # Blocked: no member page of hers is answered as before.
+    alice = db.session.get(type(alice), alice.id)
+    alice.is_blocked = True
+    db.session.commit()
+    assert ">Council queue<" not in as_alice.get("/").get_data(as_text=True)
+    assert "Report" not in as_alice.get(f"/proposals/{p.id}").get_data(as_text=True)

@@ -1,6 +1,7 @@
 """Users, their stored roles, and their vehicles."""
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
@@ -156,12 +157,49 @@ event.listen(Session, "after_commit", _forget_facts)
 
 def load_session_user(user_id: int) -> User | None:
     """The user with roles, vehicles and every registered fact: one statement (a join of the two small
-    collections; a user has a handful of each). The vehicles' proof photos load only where a page shows them."""
+    collections; a user has a handful of each). The vehicles' proof photos load only where a page shows them.
+
+    While the page cache answers a member's GET from a stored page (``g.session_user_snapshot`` holds the
+    versions of ``community.cache.session_user_scopes``), the user comes from this process's snapshot."""
+    kept = g.get("session_user_snapshot") if has_request_context() else None
+    if kept is not None:
+        return _snapshot_user(user_id, kept)
     row = db.session.execute(session_user_select(), {"user_id": user_id, "now": utcnow()}).unique().first()
     if row is None:
         return None
     keep_session_user_facts(row[0], row[1:])
     return row[0]
+
+
+# Per process: users as loaded for the page cache's hits on members' pages, by id: (versions of the user's
+# scopes, monotonic deadline, the user detached from any session, its facts); FIFO-bounded. A snapshot is
+# used while the versions it was loaded under are current, so any write to the user, its roles, cars, council
+# terms, notifications, votes or follows (or a hide, which changes what is unread) shows on the next page; the
+# facts those pages learn (voted on a proposal, following it) are kept with it for as long. Facts that change
+# with time alone (a council term starting or ending) show within SNAPSHOT_SECONDS: those pages only display
+# them (the bar's links, which copy of a page is served); every page that acts on a role loads the user anew.
+_snapshots: dict[int, tuple[tuple[str, ...], float, User, dict]] = {}
+SNAPSHOT_SECONDS = 30
+_SNAPSHOT_MAX = 4096
+
+
+def _snapshot_user(user_id: int, versions: tuple[str, ...]) -> User | None:
+    """The user for a page served from the store: read-only, detached (its roles, cars and columns loaded;
+    anything lazy raises), shared by this process's requests until a version moves or the deadline passes."""
+    now = time.monotonic()
+    kept = _snapshots.get(user_id)
+    if kept is None or kept[0] != versions or kept[1] < now:
+        with Session(db.engine) as own:  # its own session: the snapshot outlives this request's
+            row = own.execute(session_user_select(), {"user_id": user_id, "now": utcnow()}).unique().first()
+        if row is None:
+            _snapshots.pop(user_id, None)
+            return None
+        if len(_snapshots) >= _SNAPSHOT_MAX:
+            _snapshots.pop(next(iter(_snapshots)), None)
+        facts = dict(zip(list(USER_FACTS), row[1:], strict=True))
+        kept = _snapshots[user_id] = (versions, now + SNAPSHOT_SECONDS, row[0], facts)
+    g.setdefault("user_facts", {})[user_id] = kept[3]  # not a copy: what this page learns, the next one knows
+    return kept[2]
 
 
 def session_user_select(*also, where=None):
