@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from functools import cached_property
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
@@ -27,6 +28,17 @@ class CocreateFlask(Flask):
         response = super().full_dispatch_request()
         cache.learn_headers(response)
         return response
+
+    def ensure_sync(self, func):
+        """Flask's, remembered per function: it inspects each hook for a coroutine on every request."""
+        done = self._sync.get(func)
+        if done is None:
+            done = self._sync[func] = super().ensure_sync(func)
+        return done
+
+    @cached_property
+    def _sync(self) -> dict:
+        return {}
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -34,8 +34,9 @@ def layout_nav(context) -> Markup:
 def nav_html(lang: str) -> Markup:
     """The current visitor's navigation bar in ``lang`` ("zh"/"en"): the stored bar for their language and
     role set, with their name, unread badge, CSRF token and return path put in."""
-    authenticated = bool(current_user and current_user.is_authenticated)
-    held = current_user.held_roles(NAV_ROLES) if authenticated else frozenset()
+    user = current_user._get_current_object()  # once: each use of the proxy asks Flask-Login again
+    authenticated = bool(user is not None and user.is_authenticated)
+    held = user.held_roles(NAV_ROLES) if authenticated else frozenset()
     key = (lang, authenticated, held, request.script_root)
     rendered = current_app.extensions.setdefault("layout_nav", {})
     html = rendered.get(key)
@@ -56,7 +57,7 @@ def nav_html(lang: str) -> Markup:
         unread = unread_notifications()
         if unread:
             values["badge"] = f' <span class="badge rounded-pill text-bg-danger">{int(unread)}</span>'
-        values["name"] = str(escape(current_user.display_name))
+        values["name"] = str(escape(user.display_name))
     for name, placeholder in _PLACEHOLDERS.items():
         html = html.replace(placeholder, values[name])
     return Markup(html)

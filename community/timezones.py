@@ -10,10 +10,11 @@ from flask_login import current_user
 
 def viewer_timezone() -> str:
     """The logged-in user's zone, else the app default (Asia/Shanghai)."""
-    default = current_app.config["DEFAULT_TIMEZONE"]
-    if has_request_context() and current_user and current_user.is_authenticated and current_user.timezone:
-        return current_user.timezone
-    return default
+    if has_request_context():
+        user = current_user._get_current_object()
+        if user is not None and user.is_authenticated and user.timezone:
+            return user.timezone
+    return current_app.config["DEFAULT_TIMEZONE"]
 
 
 def local_to_utc(naive: datetime, zone: str | None = None) -> datetime:

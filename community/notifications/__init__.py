@@ -21,9 +21,10 @@ def unread_notifications() -> int:
     """The current visitor's unread in-app notifications (0 for anonymous), read with the user when possible."""
     from flask_login import current_user
 
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()
+    if not user.is_authenticated:
         return 0
-    return user_fact(current_user, "unread_notifications", lambda: service.unread_count(current_user))
+    return user_fact(user, "unread_notifications", lambda: service.unread_count(user))
 
 
 @bp.app_context_processor
