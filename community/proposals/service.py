@@ -294,6 +294,8 @@ def vote(user, proposal: Proposal | int) -> int:
     if not can_vote(user):
         if by_id:
             get_visible(proposal_id)  # a missing proposal is a 404 before the 403, as when it was loaded first
+        if user and user.is_authenticated and user.is_blocked:
+            raise PermissionDenied(_("Your account is blocked from voting."))
         raise PermissionDenied(_("Only verified owners can vote. Add and verify your car first."))
     try:
         count = db.session.execute(_vote_update(), {"proposal_id": proposal_id}).scalar()

@@ -137,10 +137,12 @@ def _render_detail(proposal, status_form=None, milestone_form=None, comment_form
 def _vote_box(proposal_id: int, is_open: bool) -> str:
     """The visitor's part of the vote card: vote or withdraw, follow or stop (one statement for a member whose
     page came from the store; the detail view read both with the proposal)."""
-    voted, following = service.viewer_state(current_user, proposal_id)
+    user = current_user._get_current_object()
+    voted, following = service.viewer_state(user, proposal_id)
     return page_cache.render_part("proposals/_vote_box.html", proposal_id=proposal_id, is_open=is_open,
-                                  voted=voted, following=following, can_vote=service.can_vote(current_user),
-                                  authenticated=current_user.is_authenticated)
+                                  voted=voted, following=following, can_vote=service.can_vote(user),
+                                  authenticated=user.is_authenticated,
+                                  blocked=bool(user.is_authenticated and user.is_blocked))
 
 
 # Per process: the empty comment form of a proposal, per language, with placeholders for the two tokens
@@ -155,6 +157,8 @@ def _comment_box(proposal_id: int) -> str:
     or the log-in link."""
     if not current_user.is_authenticated:
         return render_template("proposals/_comment_form.html", form=None, proposal_id=proposal_id)
+    if not service.can_comment(current_user):  # blocked: told so, not offered a form the server refuses
+        return render_template("proposals/_comment_form.html", form=None, blocked=True, proposal_id=proposal_id)
     form = g.pop("comment_form", None)
     if form is not None:
         return render_template("proposals/_comment_form.html", form=form, proposal_id=proposal_id)

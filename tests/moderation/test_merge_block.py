@@ -115,3 +115,23 @@ def test_merge_into_a_number_beyond_any_id_is_a_form_error_not_a_500(client, aut
                            data={"original_id": too_big, "reason": "dup"})
         assert resp.status_code == 422
     assert duplicate.status == "submitted"
+
+
+def test_a_blocked_owner_is_told_so_on_the_proposal_page_and_by_the_vote(client, auth, app):
+    """A blocked owner is neither offered a vote button or comment form the server would refuse nor told to add
+    a car they already have: the page and the refusal say the account is blocked; unblocking gives both back."""
+    mod, owner, p = f.moderator(), f.owner(), f.proposal()
+    other = f.proposal(title="Voted before the block")
+    proposals.vote(owner, other)
+    service.set_blocked(mod, owner, True, "abuse")
+    auth.login_as(owner)
+    page = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert "Your account is blocked from voting." in page and "Only verified owners can vote." not in page
+    assert "Your account is blocked from commenting." in page and 'name="body"' not in page
+    assert 'id="vote"' not in page
+    assert 'id="unvote"' in client.get(f"/proposals/{other.id}").get_data(as_text=True)  # a vote kept can go
+    with pytest.raises(PermissionDenied, match="blocked from voting"):
+        proposals.vote(owner, p)
+    service.set_blocked(mod, owner, False, "appeal accepted")
+    page = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert 'id="vote"' in page and 'name="body"' in page and "blocked" not in page
