@@ -6,8 +6,8 @@ in instructions over 400 is the figure (start-up, imports and warm-up cancel out
         python bench/instructions.py /proposals/1 ["/?sort=top" ...] [--user ID]
     python bench/instructions.py / --bare          # bench/bare.py, the baseline
 
-Same app configuration as ``profile_wsgi.py`` (production, page cache and limiter in Redis, the request log on,
-written to /dev/null). ``--user`` sends that user's session cookie (``run.session_cookie``). Needs valgrind
+Same app as ``profile_wsgi.py`` (``production_app``: page cache and limiter in Redis), the request log on, written
+to /dev/null. ``--user`` sends that user's session cookie (``run.session_cookie``). Needs valgrind
 (Debian's package); each path takes about a minute.
 """
 from __future__ import annotations
@@ -48,24 +48,14 @@ def count(path: str, n: int, user: int | None, bare: bool) -> int:
 
 def loop(paths: list[str], n: int, user: int | None, bare: bool = False) -> int:
     import logging
-    import secrets
-    import tempfile
 
-    sys.path.insert(0, str(HERE.parent))
     sys.path.insert(0, str(HERE))
-    from werkzeug.test import EnvironBuilder
-
-    from community import create_app
+    from profile_wsgi import call, environ, production_app
 
     if bare:
         from bare import app
     else:
-        app = create_app({
-            "COCREATE_ENV": "production", "SECRET_KEY": secrets.token_hex(32),
-            "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-            "CACHE_KEY_PREFIX": f"icount-{secrets.token_hex(3)}:", "API_RATE_LIMIT": "100000000 per minute",
-            "PUBLIC_BASE_URL": "http://127.0.0.1:8000", "SESSION_COOKIE_SECURE": False,
-            "STORAGE_DIR": tempfile.mkdtemp(prefix="cocreate-icount-")})
+        app = production_app(log=True)
     for handler in logging.getLogger("community.request").handlers:
         handler.setStream(open(os.devnull, "w"))  # noqa: SIM115  (the line is built and written, as in production)
     headers = {}
@@ -73,19 +63,11 @@ def loop(paths: list[str], n: int, user: int | None, bare: bool = False) -> int:
         from run import session_cookie
 
         headers.update(session_cookie(app, user)[0])
-
-    def call(path: str) -> None:
-        environ = EnvironBuilder(path=path, headers=headers, base_url="http://127.0.0.1:8000",
-                                 environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_environ()
-        body = app(environ, lambda *a: None)
-        b"".join(body)
-        getattr(body, "close", lambda: None)()
-
     for path in paths:
         for _ in range(30):  # warm: the first requests take the full path, store the page, learn the headers
-            call(path)
+            call(app, environ(path, headers))
         for _ in range(n):
-            call(path)
+            call(app, environ(path, headers))
     return 0
 
 

@@ -47,15 +47,7 @@ def main() -> int:
     if args.bare:
         from bare import app  # noqa: PLC0415  (bench/bare.py)
         return report(app, ["/"], {}, args)
-    from community import create_app
-
-    app = create_app({
-        "COCREATE_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "METRICS_TOKEN": secrets.token_hex(32),
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        "CACHE_KEY_PREFIX": f"prof-{secrets.token_hex(3)}:", "LOG_REQUESTS": "json" if args.log else "off",
-        "API_RATE_LIMIT": "100000000 per minute", "PREFERRED_URL_SCHEME": "http",
-        "PUBLIC_BASE_URL": "http://127.0.0.1:8000", "SESSION_COOKIE_SECURE": False,
-        "STORAGE_DIR": tempfile.mkdtemp(prefix="cocreate-prof-")})
+    app = production_app(log=args.log)
     headers, form = {}, None
     if args.user:
         from run import session_cookie  # noqa: PLC0415  (bench/run.py: the bench's own logged-in browser)
@@ -83,6 +75,20 @@ def main() -> int:
                            "POST", form)
         return report(app, None, headers, args, make=vote_env, count=args.votes)
     return report(app, args.paths, headers, args)
+
+
+def production_app(log: bool):
+    """The app as production runs it (page cache and rate limiter in Redis, ``REDIS_URL``), on ``DATABASE_URL``,
+    with a fresh cache key prefix, the API limit lifted, the request log line on (``log``) or off."""
+    from community import create_app
+
+    return create_app({
+        "COCREATE_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "METRICS_TOKEN": secrets.token_hex(32),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "CACHE_KEY_PREFIX": f"prof-{secrets.token_hex(3)}:", "LOG_REQUESTS": "json" if log else "off",
+        "API_RATE_LIMIT": "100000000 per minute", "PREFERRED_URL_SCHEME": "http",
+        "PUBLIC_BASE_URL": "http://127.0.0.1:8000", "SESSION_COOKIE_SECURE": False,
+        "STORAGE_DIR": tempfile.mkdtemp(prefix="cocreate-prof-")})
 
 
 def environ(path, headers, method="GET", data=None):

@@ -164,11 +164,16 @@ def load_session_user(user_id: int) -> User | None:
     kept = g.get("session_user_snapshot") if has_request_context() else None
     if kept is not None:
         return _snapshot_user(user_id, kept)
-    row = db.session.execute(session_user_select(), {"user_id": user_id, "now": utcnow()}).unique().first()
+    row = _session_user_row(db.session, user_id)
     if row is None:
         return None
     keep_session_user_facts(row[0], row[1:])
     return row[0]
+
+
+def _session_user_row(session, user_id: int):
+    """``(user, *facts)`` as ``session_user_select`` reads them, or None."""
+    return session.execute(session_user_select(), {"user_id": user_id, "now": utcnow()}).unique().first()
 
 
 # Per process: users as loaded for the page cache's hits on members' pages, by id: (versions of the user's
@@ -190,14 +195,13 @@ def _snapshot_user(user_id: int, versions: tuple[str, ...]) -> User | None:
     kept = _snapshots.get(user_id)
     if kept is None or kept[0] != versions or kept[1] < now:
         with Session(db.engine) as own:  # its own session: the snapshot outlives this request's
-            row = own.execute(session_user_select(), {"user_id": user_id, "now": utcnow()}).unique().first()
+            row = _session_user_row(own, user_id)
         if row is None:
             _snapshots.pop(user_id, None)
             return None
         if len(_snapshots) >= _SNAPSHOT_MAX:
             _snapshots.pop(next(iter(_snapshots)), None)
-        facts = dict(zip(list(USER_FACTS), row[1:], strict=True))
-        kept = _snapshots[user_id] = (versions, now + SNAPSHOT_SECONDS, row[0], facts)
+        kept = _snapshots[user_id] = (versions, now + SNAPSHOT_SECONDS, row[0], _named_facts(row[1:]))
     g.setdefault("user_facts", {})[user_id] = kept[3]  # not a copy: what this page learns, the next one knows
     return kept[2]
 
@@ -220,7 +224,12 @@ def session_user_select(*also, where=None):
 
 def keep_session_user_facts(user: User, facts) -> None:
     if has_request_context():
-        g.setdefault("user_facts", {})[user.id] = dict(zip(list(USER_FACTS), facts, strict=True))
+        g.setdefault("user_facts", {})[user.id] = _named_facts(facts)
+
+
+def _named_facts(values) -> dict:
+    """The facts read with a user (``session_user_select``'s trailing columns), by name."""
+    return dict(zip(list(USER_FACTS), values, strict=True))
 
 
 @lru_cache(maxsize=64)
