@@ -38,7 +38,8 @@ Hits before the hooks: a GET for a page stored for anonymous visitors (or everyo
 limiter, CSRF, login and Babel hooks have nothing to do for it. The headers those hooks add are learned
 from this process's own cached responses, the CSP nonce is fresh per response (stored pages hold a
 placeholder for it, as for the CSRF token), the request is logged and counted as usual. Views with a
-rate limit (the API) opt out.
+rate limit (the API) opt out. An anonymous visitor's hit is answered earlier still, from the WSGI environ in
+front of Flask (``community.front``), by the same keys and with what this process learned here.
 
 Personal parts: a whole page is stored for anonymous visitors without pending flash messages; the CSRF
 token, the CSP nonce and the navigation bar in it are placeholders put in per response (a page whose
@@ -373,7 +374,12 @@ def _remember(local_key: str, value) -> None:
     _local[local_key] = value
 
 def _digest(version_list: list[str], variant: str) -> str:
-    environ = request.environ  # the raw path and query: what names the page (full_path re-quotes both)
+    return digest_of(request.environ, version_list, variant)
+
+
+def digest_of(environ: dict, version_list: list[str], variant: str) -> str:
+    """The digest naming a stored page: its scopes' versions, the variant, the raw path and query (what names
+    the page; ``request.full_path`` re-quotes both)."""
     raw = "\x1f".join([*version_list, variant, environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")])
     return hashlib.sha1(raw.encode()).hexdigest()[:20]
 
@@ -454,12 +460,20 @@ def _signed_in_and_plain() -> bool:
     return "_user_id" in session and current_user.is_authenticated
 
 
-def _etag(digest: str, personal: bool, lang: str, tz: str) -> str:
+def anonymous_headers(spec: _Spec, lang: str, tz: str, vs: list[str], digest: str, raw_token: str) -> list:
+    """ETag, Vary, Last-Modified and Cache-Control of a stored page served to an anonymous visitor whose session
+    holds ``raw_token`` (its raw CSRF token, "" for none)."""
+    return [("ETag", f'"{_etag(digest, not spec.everyone, lang, tz, raw_token)}"'),
+            ("Vary", "Cookie, Accept-Language"), ("Last-Modified", http_date(last_modified(vs))),
+            ("Cache-Control", "no-cache" if spec.everyone else "no-cache, private")]
+
+
+def _etag(digest: str, personal: bool, lang: str, tz: str, raw_token: str) -> str:
     # The language and zone are in the tag: after the visitor switches language, the copy their browser
     # holds in the other language must not be answered with a 304.
     # A stored page carries the visitor's CSRF token: the tag changes with the session's raw token and
     # every half hour, so a browser never revalidates a copy whose token has expired (1 hour).
-    extra = f"{session.get('csrf_token', '')}:{int(time.time() // 1800)}" if personal else ""
+    extra = f"{raw_token}:{int(time.time() // 1800)}" if personal else ""
     return hashlib.sha1(f"{digest}:{lang}:{tz}:{extra}".encode()).hexdigest()[:24]
 
 
@@ -556,9 +570,7 @@ def _serve(hit, spec: _Spec, lang: str, tz: str, vs: list[str], digest: str, non
     if signed_in:
         headers = [("Vary", "Cookie"), ("Cache-Control", "no-cache, private")]
     else:
-        headers = [("ETag", f'"{_etag(digest, not spec.everyone, lang, tz)}"'),
-                   ("Vary", "Cookie, Accept-Language"), ("Last-Modified", http_date(last_modified(vs))),
-                   ("Cache-Control", "no-cache" if spec.everyone else "no-cache, private")]
+        headers = anonymous_headers(spec, lang, tz, vs, digest, session.get("csrf_token", ""))
     if extra:
         headers += extra
     response = current_app.response_class(body, mimetype=mimetype, headers=_trusted(headers))
@@ -683,12 +695,13 @@ def render_part(template: str, **context) -> str:
     return html.replace(CSRF_PLACEHOLDER, page_token()) if CSRF_PLACEHOLDER in html else html
 
 
-# Per process: stored pages with the anonymous bar put in, by (prefix, digest, lang, script root); FIFO-bounded.
+# Per process: stored pages with the anonymous bar put in, by (prefix, digest, lang, SCRIPT_NAME); FIFO-bounded.
 _with_anonymous_nav: dict[tuple, str] = {}
 
 
 def _anonymous_body(body: str, lang: str, digest: str) -> str:
-    key = (current_app.config["CACHE_KEY_PREFIX"], digest, lang, request.script_root)
+    wsgi = request.environ
+    key = (current_app.config["CACHE_KEY_PREFIX"], digest, lang, wsgi.get("SCRIPT_NAME", ""))
     done = _with_anonymous_nav.get(key)
     if done is None:
         done = body.replace(NAV_PLACEHOLDER, current_app.extensions["layout_nav_html"](lang[:2]))

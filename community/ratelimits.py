@@ -45,14 +45,19 @@ class OneTripRedisStorage(RedisStorage):
         if early and key in early:  # hit_early counted this request already
             early.discard(key)
             return seen[key][0]
+        counted = self.count(key, expiry, amount)
+        if seen is not None:
+            seen[key] = counted
+        return counted[0]
+
+    def count(self, key: str, expiry: int, amount: int = 1) -> tuple[int, float]:
+        """Add ``amount`` to ``key`` (a window of ``expiry`` seconds from its first hit): (count, reset time in
+        epoch seconds), one round trip. No request context needed."""
         script = self.__dict__.get("_lua_incr_ttl")
         if script is None:
             script = self._lua_incr_ttl = self.get_connection().register_script(_INCR_TTL)
         count, ttl = script([self.prefixed_key(key)], [expiry, amount])
-        count = int(count)
-        if seen is not None:
-            seen[key] = (count, max(int(ttl), 0) + time.time())
-        return count
+        return int(count), max(int(ttl), 0) + time.time()
 
     def get(self, key: str) -> int:
         seen = _seen()
@@ -79,10 +84,15 @@ class OneTripRedisStorage(RedisStorage):
         return super().reset()
 
 
-def hit_early(storage: OneTripRedisStorage, key: str, expiry: int) -> tuple[int, float]:
-    """Count the current request in ``key`` now, before the hooks: (count, reset time in epoch seconds).
-    Flask-Limiter's own hit of ``key`` later in this request, if it comes to that, returns this count."""
-    storage.incr(key, expiry)
+def hit_early(storage: OneTripRedisStorage, key: str, expiry: int,
+              counted: tuple[int, float] | None = None) -> tuple[int, float]:
+    """Count the current request in ``key`` now, before the hooks: (count, reset time in epoch seconds), or
+    take ``counted`` when it was counted already (in front of Flask: ``community.front``). Flask-Limiter's own
+    hit of ``key`` later in this request, if it comes to that, returns this count."""
+    if counted is None:
+        storage.incr(key, expiry)
+    else:
+        _seen()[key] = counted
     g.setdefault("_rate_counted_early", set()).add(key)
     return g._rate_counts[key]
 

@@ -70,18 +70,40 @@ def hit():
     return requestlog.finish(add_headers(cache._serve(stored, spec, *looked[:4], nonce, extra)))
 
 
-def _count(anonymous: bool):
-    """Count this request in its bucket when that is known before the hooks and the limit is not breached:
-    (limit, count, reset time), kept for ``add_headers``; None leaves the request to Flask-Limiter."""
-    from community.api.auth import bearer_token
+def shared_limit(app) -> tuple[OneTripRedisStorage, object] | None:
+    """(storage, limit) of the API's one shared limit when it can be counted outside Flask-Limiter (enabled, one
+    fixed-window limit, the one-trip Redis storage answering), else None. No request context needed."""
     from community.extensions import limiter
 
     if not limiter.enabled:
         return None
-    storage, item = limiter._storage, _one_limit(current_app.config["API_RATE_LIMIT"])
+    storage, item = limiter._storage, _one_limit(app.config["API_RATE_LIMIT"])
     if item is None or type(storage) is not OneTripRedisStorage or limiter._storage_dead or \
-            not isinstance(limiter.limiter, FixedWindowRateLimiter) or _too_long():
+            not isinstance(limiter.limiter, FixedWindowRateLimiter):
         return None
+    return storage, item
+
+
+def bucket_key(item, bucket: str) -> str:
+    """Flask-Limiter's key for ``bucket`` (``ip:<address>``, ``token:<id>``) under the shared limit, exactly."""
+    from community.extensions import limiter
+
+    args = [limiter._key_prefix] if limiter._key_prefix else []
+    return item.key_for(*args, bucket, API_SCOPE)
+
+
+COUNTED = "cocreate.api_counted"  # environ: (key, count, reset) of a request counted in front of Flask
+
+
+def _count(anonymous: bool):
+    """Count this request in its bucket when that is known before the hooks and the limit is not breached:
+    (limit, count, reset time), kept for ``add_headers``; None leaves the request to Flask-Limiter."""
+    from community.api.auth import bearer_token
+
+    limit = shared_limit(current_app)
+    if limit is None or _too_long():
+        return None
+    storage, item = limit
     try:
         if request.headers.get("Authorization"):
             token = bearer_token()  # read once per request: _api_auth takes it from here
@@ -90,8 +112,9 @@ def _count(anonymous: bool):
             bucket = f"ip:{request.remote_addr}" if anonymous and request.remote_addr else None
         if bucket is None:
             return None
-        args = [limiter._key_prefix] if limiter._key_prefix else []  # Flask-Limiter's key, exactly
-        count, reset = hit_early(storage, item.key_for(*args, bucket, API_SCOPE), item.get_expiry())
+        key = bucket_key(item, bucket)
+        front = request.environ.get(COUNTED)  # counted in front of Flask already (community.front)
+        count, reset = hit_early(storage, key, item.get_expiry(), front[1:] if front and front[0] == key else None)
     except Exception:  # noqa: BLE001  (the usual path reads the token again, the limiter falls back)
         cache.log.exception("API rate limit: counting before the hooks failed")
         g.pop("_rate_counted_early", None)
@@ -136,16 +159,28 @@ def add_headers(response):
     seen = g.get("_api_counted")
     if seen is None or not limiter._headers_enabled:
         return response
-    amount, count, reset = seen
-    names, reset_at = limiter._header_mapping, int(reset + 1)  # Flask-Limiter's RequestLimit.reset_at
-    existing = response.headers.get("Retry-After")
-    if existing is not None:
-        when = parse_date(existing)
-        reset_at = max(int(when.timestamp() if when else time.time() + int(existing)), reset_at)
     headers = response.headers
-    headers.add(names[HeaderNames.LIMIT], str(amount))
-    headers.add(names[HeaderNames.REMAINING], str(max(0, amount - count)))
-    headers.add(names[HeaderNames.RESET], str(reset_at))
-    headers.set(names[HeaderNames.RETRY_AFTER], http_date(reset_at) if limiter._retry_after == "http-date"
-                else str(int(reset_at - time.time())))
+    *counts, retry = rate_headers(*seen, headers.get("Retry-After"))
+    for name, value in counts:
+        headers.add(name, value)
+    headers.set(*retry)  # in place of the response's own
     return response
+
+
+def rate_headers(amount: int, count: int, reset: float, retry_after: str | None = None) -> list[tuple[str, str]]:
+    """X-RateLimit-Limit, -Remaining, -Reset and Retry-After as Flask-Limiter writes them, for a request that
+    left ``count`` of ``amount`` used, the window ending at ``reset`` (epoch seconds); a ``retry_after`` the
+    response has already (e.g. a 503's) moves the reset later; Retry-After comes last. [] when the limiter
+    sends no headers."""
+    from community.extensions import limiter
+
+    if not limiter._headers_enabled:
+        return []
+    names, reset_at = limiter._header_mapping, int(reset + 1)  # Flask-Limiter's RequestLimit.reset_at
+    if retry_after is not None:
+        when = parse_date(retry_after)
+        reset_at = max(int(when.timestamp() if when else time.time() + int(retry_after)), reset_at)
+    return [(names[HeaderNames.LIMIT], str(amount)), (names[HeaderNames.REMAINING], str(max(0, amount - count))),
+            (names[HeaderNames.RESET], str(reset_at)),
+            (names[HeaderNames.RETRY_AFTER], http_date(reset_at) if limiter._retry_after == "http-date"
+             else str(int(reset_at - time.time())))]

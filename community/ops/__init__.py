@@ -17,13 +17,18 @@ bp = Blueprint("ops", __name__)
 def init_ops(app: Flask) -> None:
     from community.ops import requestlog
 
+    requestlog.init_app(app)
+    app.register_blueprint(bp)
+
+
+def trust_proxies(app: Flask) -> None:
+    """The outermost WSGI layer (the app factory's last step, so every other layer sees the client's address,
+    scheme, host and prefix): ``TRUSTED_PROXY_HOPS`` proxies' ``X-Forwarded-*`` headers are believed."""
     hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
     if hops > 0:
         # Trust exactly the proxies we run: with 0 (the default) a client could claim any address in
         # X-Forwarded-For and escape the per-address limits; with 1 nginx's own value is the one used.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
-    requestlog.init_app(app)
-    app.register_blueprint(bp)
 
 
 def release_session(_exc=None) -> None:

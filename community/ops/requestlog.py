@@ -47,8 +47,7 @@ def _user_id() -> int | None:
 def start() -> None:
     """Before the hooks: the clock and the request id."""
     g.request_started = time.perf_counter()
-    incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if _SANE_ID.fullmatch(incoming) else uuid.uuid4().hex
+    g.request_id = incoming_id(request.headers.get("X-Request-ID"))
 
 
 def finish(response):
@@ -58,13 +57,25 @@ def finish(response):
     if g.get("request_id") is None:  # a before-request hook of ours never ran (e.g. refused earlier)
         g.request_id = uuid.uuid4().hex
     response.headers["X-Request-ID"] = g.request_id
-    metrics.record_request(request.endpoint, request.method, response.status_code, seconds)
-    if _enabled(current_app):
-        log.info("request", extra={
-            "request_id": g.request_id, "method": request.method, "path": request.path,
-            "endpoint": request.endpoint, "status": response.status_code,
-            "duration_ms": round(seconds * 1000, 2), "user_id": _user_id(), "remote_addr": request.remote_addr})
+    record(current_app, g.request_id, request.method, request.path, request.endpoint, response.status_code,
+           seconds, _user_id(), request.remote_addr)
     return response
+
+
+def incoming_id(header: str | None) -> str:
+    """The request id: the proxy's ``X-Request-ID`` when it is sane, else a new one."""
+    return header if header and _SANE_ID.fullmatch(header) else uuid.uuid4().hex
+
+
+def record(app: Flask, rid: str, method: str, path: str, endpoint: str | None, status: int, seconds: float,
+           user_id: int | None, remote_addr: str | None) -> None:
+    """Count one answered request in the metrics and write its log line (no request context needed: the
+    stored pages answered in front of Flask, ``community.front``, call it too)."""
+    metrics.record_request(endpoint, method, status, seconds)
+    if _enabled(app):
+        log.info("request", extra={
+            "request_id": rid, "method": method, "path": path, "endpoint": endpoint, "status": status,
+            "duration_ms": round(seconds * 1000, 2), "user_id": user_id, "remote_addr": remote_addr})
 
 
 def _enabled(app: Flask) -> bool:

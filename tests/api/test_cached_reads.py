@@ -8,6 +8,7 @@ import time
 import pytest
 from limits import parse
 
+from community import front
 from community.api import early, tokens
 from community.extensions import db, limiter
 from community.proposals import service
@@ -16,16 +17,31 @@ from tests import factories as f
 
 @pytest.fixture
 def served_early(monkeypatch):
-    """A list of booleans, one per API request: whether ``early.hit`` answered it."""
+    """A list of booleans, one per API request: whether it was answered before the request hooks, in front of
+    Flask (``community.front``) or by ``early.hit``."""
     calls = []
-    real = early.hit
+    real_call, real_answer, real_hit = front.StoredPages.__call__, front.StoredPages._answer, early.hit
 
-    def spy():
-        response = real()
-        calls.append(response is not None)
+    def call(self, environ, start_response):
+        if environ["PATH_INFO"].startswith("/api/"):
+            calls.append(False)
+        return real_call(self, environ, start_response)
+
+    def answer(self, environ, started):
+        found = real_answer(self, environ, started)
+        if found is not None and environ["PATH_INFO"].startswith("/api/"):
+            calls[-1] = True
+        return found
+
+    def hit():
+        response = real_hit()
+        if response is not None:
+            calls[-1] = True
         return response
 
-    monkeypatch.setattr(early, "hit", spy)
+    monkeypatch.setattr(front.StoredPages, "__call__", call)
+    monkeypatch.setattr(front.StoredPages, "_answer", answer)
+    monkeypatch.setattr(early, "hit", hit)
     return calls
 
 
@@ -49,7 +65,7 @@ def test_stored_reads_count_toward_the_rate_limit_with_its_headers_and_429(make_
             assert r.headers["X-Content-Type-Options"] == "nosniff" and r.headers.get("X-Request-ID")
             remaining.append(int(r.headers["X-RateLimit-Remaining"]))
         assert remaining == [5, 4, 3, 2, 1, 0]  # the usual path (first of each) and the early one: one counter
-        assert served_early == [False, True, True, True, True]  # (an app's first request never asks)
+        assert served_early == [False, False, True, True, True, True]  # each read's first answer is the view's
         for _ in range(2):
             r = client.get("/api/v1/proposals")
             assert r.status_code == 429 and r.json["error"]["code"] == "rate_limited"
@@ -100,7 +116,7 @@ def test_a_vote_shows_at_once_in_the_next_early_read(make_app, served_early):
         assert client.get(f"/api/v1/proposals/{p.id}").json["vote_count"] == 2
         assert client.get("/api/v1/proposals").json["items"][0]["vote_count"] == 2
         assert client.get(f"/api/v1/proposals/{p.id}").json["vote_count"] == 2
-        assert served_early[1:3] == [True, True] and served_early[-1]  # before the vote and after it
+        assert served_early[2:4] == [True, True] and served_early[-1]  # before the vote and after it
 
 
 def test_a_tokens_first_call_records_its_use_without_reading_its_owner_again(app):
