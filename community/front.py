@@ -40,12 +40,12 @@ from community.api import early
 from community.ops import requestlog
 
 log = logging.getLogger(__name__)
-_MAX = 4096  # entries per memo below (FIFO)
+_MAX = 4096  # entries per small memo below (FIFO); whole pages are kept as many as ``cache._LOCAL_MAX``
 _SESSION_SECONDS = 60  # a session cookie verified once is trusted this long by this process
 
 
-def _remember(memo: dict, key, value) -> None:
-    if len(memo) >= _MAX:
+def _remember(memo: dict, key, value, most: int = _MAX) -> None:
+    if len(memo) >= most:
         memo.pop(next(iter(memo)), None)
     memo[key] = value
 
@@ -246,5 +246,5 @@ class StoredPages:
                 if text is None:
                     return None
             encoded = text.encode()
-            _remember(self._bodies, local, encoded)
+            _remember(self._bodies, local, encoded, cache._LOCAL_MAX)
         return encoded, mimetype
