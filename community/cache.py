@@ -379,8 +379,10 @@ def _digest(version_list: list[str], variant: str) -> str:
 
 def digest_of(environ: dict, version_list: list[str], variant: str) -> str:
     """The digest naming a stored page: its scopes' versions, the variant, the raw path and query (what names
-    the page; ``request.full_path`` re-quotes both)."""
-    raw = "\x1f".join([*version_list, variant, environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")])
+    the page; ``request.full_path`` re-quotes both), and the host and script root its links were built for (a
+    request through another Host or X-Forwarded-Prefix never stores links for everyone else's copy)."""
+    raw = "\x1f".join([*version_list, variant, environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
+                       environ.get("HTTP_HOST", ""), environ.get("SCRIPT_NAME", "")])
     return hashlib.sha1(raw.encode()).hexdigest()[:20]
 
 

@@ -7,7 +7,8 @@ session) of a page ``cache.public_page`` stores with ``fast`` -- ``StoredPages``
 environ instead, with the key, versions, body and headers ``fast_hit`` would use:
 
 - the route from ``app.url_map`` (remembered per path), the language from ``?lang=`` or the session's ``lang``
-  (the cookie checked by Flask's own session serializer, remembered per cookie for up to a minute), the app's
+  (the cookie checked by Flask's own session serializer, remembered per cookie for up to a minute and never
+  past its own expiry), the app's
   default zone (an anonymous visitor has no other);
 - the scopes' versions and the page from the cache backend; the anonymous bar and the headers the hooks add
   as this process learned them from its own full responses (``cache._anonymous_body``,
@@ -119,23 +120,25 @@ class StoredPages:
         now = time.monotonic()
         known = self._sessions.get(raw)
         if known is None or known[1] < now:
-            known = (self._load_session(raw), now + _SESSION_SECONDS)
+            data, lifetime = self._load_session(raw)
+            known = (data, now + min(_SESSION_SECONDS, lifetime))
             _remember(self._sessions, raw, known)
         data = known[0]
         if data is None or "_user_id" in data or "_flashes" in data:
             return None
         return data
 
-    def _load_session(self, raw: str) -> dict | None:
-        interface = self.app.session_interface
-        serializer = interface.get_signing_serializer(self.app)
+    def _load_session(self, raw: str) -> tuple[dict | None, float]:
+        """(the cookie's session as Flask's serializer reads it, or None; seconds until Flask would refuse it)."""
+        serializer = self.app.session_interface.get_signing_serializer(self.app)
         if serializer is None:
-            return None
+            return None, 0.0
+        max_age = int(self.app.permanent_session_lifetime.total_seconds())
         try:
-            data = serializer.loads(raw, max_age=int(self.app.permanent_session_lifetime.total_seconds()))
+            data, signed = serializer.loads(raw, max_age=max_age, return_timestamp=True)
         except Exception:  # noqa: BLE001  (a bad or expired cookie: Flask starts an empty session, and says so)
-            return None
-        return data if isinstance(data, dict) else None
+            return None, 0.0
+        return (data if isinstance(data, dict) else None), signed.timestamp() + max_age - time.time()
 
     def _lang(self, environ, session: dict, api: bool) -> str:
         """``community.visitor_locale`` for an anonymous visitor."""
@@ -202,7 +205,9 @@ class StoredPages:
         if counted is None:
             return None
         stored_body, mimetype = body
-        nonce = secrets.token_urlsafe(24) if not api or b"\x00" in stored_body else ""
+        # A fresh nonce whenever the page or the CSP header has its placeholder (the API's JSON: the header only).
+        nonce = secrets.token_urlsafe(24) if not api or b"\x00" in stored_body or \
+            any(cache.NONCE_PLACEHOLDER in value for _, value in template) else ""
         if b"\x00" in stored_body:
             stored_body = stored_body.replace(cache.NONCE_PLACEHOLDER.encode(), nonce.encode())
         content_type = self._content_types.get(mimetype)

@@ -121,3 +121,36 @@ def test_the_layer_sits_inside_the_proxy_fix(make_app):
     behind = make_app(TRUSTED_PROXY_HOPS=1)
     assert isinstance(behind.wsgi_app, ProxyFix) and isinstance(behind.wsgi_app.app, front.StoredPages)
     assert isinstance(make_app().wsgi_app, front.StoredPages)
+
+
+def test_a_forwarded_prefix_or_host_never_changes_the_links_others_get(make_app):
+    """Links are built for the request's host and script root; a copy stored for one is never served for
+    another (a client that sends its own X-Forwarded-Prefix or Host to a trusting app)."""
+    app = make_app(TRUSTED_PROXY_HOPS=1)
+    with app.app_context():
+        f.milestone(f.proposal(title="Prefixed"), text_en="Work started.")
+        for _ in range(2):
+            assert 'href="/evil/' in app.test_client().get(
+                "/timeline", headers={"X-Forwarded-Prefix": "/evil"}).get_data(as_text=True)
+            assert "evil.example" in app.test_client().get(
+                "/timeline.atom", headers={"Host": "evil.example"}).get_data(as_text=True)
+        for _ in range(2):
+            assert "/evil/" not in app.test_client().get("/timeline").get_data(as_text=True)
+            assert "evil.example" not in app.test_client().get("/timeline.atom").get_data(as_text=True)
+
+
+def test_an_expired_session_cookie_is_not_trusted_in_front(make_app):
+    import time
+
+    app = make_app(PERMANENT_SESSION_LIFETIME=1)
+    with app.app_context():
+        f.proposal(title="Short session")
+        chooser = app.test_client()
+        assert chooser.post("/lang/zh", headers={"Sec-Fetch-Site": "same-origin"}).status_code == 302
+        cookie = chooser.get_cookie("session").value
+        for _ in range(3):
+            assert "提案" in chooser.get("/").get_data(as_text=True)
+        time.sleep(2.2)  # past the lifetime: Flask refuses the cookie, so the default language (en in tests)
+        late = app.test_client()
+        late.set_cookie("session", cookie)
+        assert "Proposals" in late.get("/").get_data(as_text=True)

@@ -3,6 +3,7 @@ the caller's rate limit, with the usual headers and 429; nobody sees another cal
 once."""
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -63,6 +64,7 @@ def test_stored_reads_count_toward_the_rate_limit_with_its_headers_and_429(make_
             assert time.time() < int(r.headers["X-RateLimit-Reset"]) <= time.time() + 61
             assert 0 < int(r.headers["Retry-After"]) <= 60
             assert r.headers["X-Content-Type-Options"] == "nosniff" and r.headers.get("X-Request-ID")
+            assert re.search(r"script-src 'self' 'nonce-[A-Za-z0-9_-]{20,}'", r.headers["Content-Security-Policy"])
             remaining.append(int(r.headers["X-RateLimit-Remaining"]))
         assert remaining == [5, 4, 3, 2, 1, 0]  # the usual path (first of each) and the early one: one counter
         assert served_early == [False, False, True, True, True, True]  # each read's first answer is the view's
