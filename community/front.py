@@ -18,8 +18,9 @@ environ instead, with the key, versions, body and headers ``fast_hit`` would use
 
 Anything else goes on to Flask unchanged: a member, a POST, a page this process has not yet served in full
 (its headers and bar are not learned), a page not stored under the current versions, a page that would need
-a CSRF token, any error (Flask renders it as usual). Freshness is ``cache``'s: a vote, a hide or a status
-change bumps a version, and the next request here misses as it would in ``fast_hit``.
+a CSRF token, any error (Flask renders it as usual; after a failed read, Redis down, the layer stands aside
+for ``_RESTING_SECONDS`` so that no visitor waits for a dead Redis twice). Freshness is ``cache``'s: a vote, a
+hide or a status change bumps a version, and the next request here misses as it would in ``fast_hit``.
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ from community.ops import requestlog
 log = logging.getLogger(__name__)
 _MAX = 4096  # entries per small memo below (FIFO); whole pages are kept as many as ``cache._LOCAL_MAX``
 _SESSION_SECONDS = 60  # a session cookie verified once is trusted this long by this process
+_RESTING_SECONDS = 5  # after a failure (Redis down): Flask alone answers, rather than each request waiting twice
 
 
 def _remember(memo: dict, key, value, most: int = _MAX) -> None:
@@ -71,15 +73,18 @@ class StoredPages:
         self._content_types: dict[str, str] = {}
         self._accept: dict[str, str] = {}  # Accept-Language -> the API's language
         self._max_url = cfg["MAX_URL_BYTES"]
+        self._resting_until = 0.0
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and "HTTP_AUTHORIZATION" not in environ and \
-                self._on and self.app.extensions.get("page_cache_enabled"):
+                self._on and self.app.extensions.get("page_cache_enabled") and time.monotonic() >= self._resting_until:
             started = time.perf_counter()
             try:
                 answer = self._answer(environ, started)
             except Exception:  # noqa: BLE001  (Flask answers: it reads again, or renders uncached)
-                log.exception("page cache: answering in front of Flask failed")
+                log.exception("page cache: answering in front of Flask failed; Flask alone answers for %s s",
+                              _RESTING_SECONDS)
+                self._resting_until = time.monotonic() + _RESTING_SECONDS
                 answer = None
             if answer is not None:
                 return answer(environ, start_response)

@@ -154,3 +154,32 @@ def test_an_expired_session_cookie_is_not_trusted_in_front(make_app):
         late = app.test_client()
         late.set_cookie("session", cookie)
         assert "Proposals" in late.get("/").get_data(as_text=True)
+
+
+def test_with_the_cache_down_flask_alone_answers_for_a_while(app, reached, monkeypatch):
+    """A failed read (Redis down) sends the request on to Flask, which serves the page uncached; the layer then
+    stands aside for a few seconds, so visitors do not wait for a dead Redis twice."""
+    from community import cache as page_cache
+
+    p = f.proposal(title="Cache down")
+    path = f"/proposals/{p.id}"
+    for _ in range(2):
+        app.test_client().get(path)
+    assert reached == [path]
+    front_layer, tried = app.wsgi_app, []
+    real = front_layer._answer
+
+    def answer(environ, started):
+        tried.append(environ["PATH_INFO"])
+        return real(environ, started)
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(front_layer, "_answer", answer)
+    monkeypatch.setattr(app.extensions["cache"][page_cache.cache], "get_many", broken)
+    for _ in range(3):
+        assert "Cache down" in app.test_client().get(path).get_data(as_text=True)
+    assert len(reached) == 4 and tried == [path]
+    monkeypatch.undo()  # Redis is back: pages are served (by Flask until the pause is over)
+    assert 'id="vote-count">0<' in app.test_client().get(path).get_data(as_text=True)
