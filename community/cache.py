@@ -354,10 +354,16 @@ _LOCAL_MAX = 256
 
 
 def _get(key: str):
-    local = current_app.config["CACHE_KEY_PREFIX"] + key  # apps (tests) with their own caches never share
+    return stored(cache.cache, current_app.config["CACHE_KEY_PREFIX"], key)
+
+
+def stored(backend, prefix: str, key: str):
+    """The value stored under ``key``: this process's copy, else ``backend``'s (then kept here), or None.
+    ``prefix`` is the app's CACHE_KEY_PREFIX: apps (tests) with their own caches never share copies."""
+    local = prefix + key
     hit = _local.get(local)
     if hit is None:
-        hit = cache.get(key)
+        hit = backend.get(key)
         if hit is not None:
             _remember(local, hit)
     return hit
@@ -697,13 +703,13 @@ def render_part(template: str, **context) -> str:
     return html.replace(CSRF_PLACEHOLDER, page_token()) if CSRF_PLACEHOLDER in html else html
 
 
-# Per process: stored pages with the anonymous bar put in, by (prefix, digest, lang, SCRIPT_NAME); FIFO-bounded.
+# Per process: stored pages with the anonymous bar put in, by (prefix, digest, lang); FIFO-bounded. The digest
+# names the script root the bar's links are built for.
 _with_anonymous_nav: dict[tuple, str] = {}
 
 
 def _anonymous_body(body: str, lang: str, digest: str) -> str:
-    wsgi = request.environ
-    key = (current_app.config["CACHE_KEY_PREFIX"], digest, lang, wsgi.get("SCRIPT_NAME", ""))
+    key = (current_app.config["CACHE_KEY_PREFIX"], digest, lang)
     done = _with_anonymous_nav.get(key)
     if done is None:
         done = body.replace(NAV_PLACEHOLDER, current_app.extensions["layout_nav_html"](lang[:2]))

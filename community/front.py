@@ -69,7 +69,7 @@ class StoredPages:
             type(app.session_interface) is SecureCookieSessionInterface
         self._routes: dict[str, tuple | None] = {}  # PATH_INFO -> (endpoint, view args, spec) or None
         self._sessions: dict[str, tuple[dict | None, float]] = {}  # cookie -> (session, trusted until)
-        self._bodies: dict[tuple, bytes] = {}  # (prefix, digest, lang, SCRIPT_NAME) -> encoded page, bar in
+        self._bodies: dict[tuple, bytes] = {}  # (prefix, digest, lang) -> encoded page, bar in
         self._content_types: dict[str, str] = {}
         self._accept: dict[str, str] = {}  # Accept-Language -> the API's language
         self._max_url = cfg["MAX_URL_BYTES"]
@@ -201,9 +201,7 @@ class StoredPages:
         if None in vs:
             return None  # a version to create: Flask's path does that
         digest = cache.digest_of(environ, vs, "all" if spec.everyone else cache.ANONYMOUS)
-        script = environ.get("SCRIPT_NAME", "")
-        body = self._body(backend, f"page:{endpoint}:{lang}:{tz}:{digest}", (self._prefix, digest, lang, script),
-                          spec)
+        body = self._body(backend, f"page:{endpoint}:{lang}:{tz}:{digest}", (self._prefix, digest, lang), spec)
         if body is None:
             return None
         counted = self._count(environ) if api else ()
@@ -240,12 +238,9 @@ class StoredPages:
 
     def _body(self, backend, key: str, local: tuple, spec) -> tuple[bytes, str] | None:
         """The stored page with the anonymous bar in it, encoded; None when this process cannot answer it here."""
-        stored = cache._local.get(self._prefix + key)
+        stored = cache.stored(backend, self._prefix, key)
         if stored is None:
-            stored = backend.get(key)
-            if stored is None:
-                return None
-            cache._remember(self._prefix + key, stored)
+            return None
         text, mimetype = stored
         if not spec.everyone and cache.CSRF_PLACEHOLDER in text:
             return None  # a token to sign into the session: Flask's path
