@@ -65,6 +65,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                     help="reuse the database a previous run or --seed-only left (SQLite bench/out/bench.db, "
                          "PostgreSQL --db-name) when it holds the plan's proposals: no seeding and no flatness "
                          "block (it needs the ~10k-vote state), only pages, votes and memory")
+    ap.add_argument("--votes-only", action="store_true",
+                    help="with --keep: no pages, the vote block --rounds times (each round's figures printed; the "
+                         "table shows the median round per kind of vote)")
     return ap.parse_args(argv)
 
 
@@ -304,6 +307,8 @@ def measure(app, env: dict, args, run, detail_id: int) -> dict:
               if label.split(" ")[0] in LOGGED_IN]
     pages += [("API list", "/api/v1/proposals", {"Accept": "application/json"}),
               ("API detail", f"/api/v1/proposals/{detail_id}", {"Accept": "application/json"})]
+    if getattr(args, "votes_only", False):
+        pages = []
     best: dict[str, dict] = {}
     prefix = f"bench-{secrets.token_hex(4)}:"  # a new prefix per server: the data changed behind the app's back
     app_env = {**env, "CACHE_KEY_PREFIX": prefix, "BENCH_API_LIMIT": "100000000 per minute", "BENCH_ROUTER": "1"}
@@ -311,7 +316,7 @@ def measure(app, env: dict, args, run, detail_id: int) -> dict:
             gunicorn(env, args.workers, app="bare:app") as (bare_port, bare_cpu, _bare):
         for _label, path, headers in pages:
             check_page(port, path, headers)
-        for r in range(args.rounds):
+        for r in range(args.rounds if pages else 0):
             for label, path, headers in pages:
                 warm = 0.5
                 bare = run("127.0.0.1", bare_port, "/", args.seconds, args.concurrency, warmup=warm, cpu=bare_cpu)
@@ -324,6 +329,10 @@ def measure(app, env: dict, args, run, detail_id: int) -> dict:
                 if label not in best or ratio > best[label]["ratio"]:
                     best[label] = {"path": path, "res": res, "bare": bare, "ratio": ratio}
         votes = measure_votes(app, port, cpu, cookie, csrf)
+        if not pages:  # --votes-only: the median of the rounds, per kind of vote
+            rounds = [votes] + [measure_votes(app, port, cpu, cookie, csrf) for _ in range(args.rounds - 1)]
+            votes = {label: sorted((r[label] for r in rounds), key=lambda res: res.cpu_ms or 0)[len(rounds) // 2]
+                     for label in votes}
         rss = worker_rss_mb(master)
     return {"pages": best, "votes": votes, "rss": rss}
 

@@ -18,8 +18,12 @@ MAX_ID = 2**31 - 1
 class IdConverter(IntegerConverter):
     """``<int:...>`` limited to the 32-bit range of our integer primary keys.
 
-    PostgreSQL rejects larger literals with an error; bounding the URL makes them a plain 404.
+    PostgreSQL rejects larger literals with an error; bounding the URL makes them a plain 404. ASCII digits
+    only: Werkzeug's ``\\d+`` also matched full-width and other Unicode digits (``/proposals/８５`` served
+    proposal 85 under a second address, a second copy in the page cache).
     """
+
+    regex = r"[0-9]+"
 
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)

@@ -27,6 +27,14 @@ def test_404_html_and_json(client):
     assert client.get("/proposals/999999").mimetype == "text/html"
 
 
+def test_an_id_is_ascii_digits_only(client, auth):
+    p = f.proposal()
+    assert client.get(f"/proposals/{p.id}").status_code == 200
+    wide = str(p.id).translate(str.maketrans("0123456789", "０１２３４５６７８９"))  # full-width digits
+    assert client.get(f"/proposals/{wide}").status_code == 404
+    assert client.get(f"/api/v1/proposals/{wide}", headers=JSON).status_code == 404
+
+
 def test_403_html_and_json(client, auth):
     auth.login_as(f.owner())
     resp = client.get("/moderation/vehicles")
