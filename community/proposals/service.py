@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, exists, func, insert, o
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
+from community import cache as page_cache
 from community import events
 from community.accounts.models import remember_user_facts, shown_user, user_fact
 from community.audit import service as audit
@@ -298,13 +299,19 @@ def vote(user, proposal: Proposal | int) -> int:
             raise PermissionDenied(_("Your account is blocked from voting."))
         raise PermissionDenied(_("Only verified owners can vote. Add and verify your car first."))
     try:
-        count = db.session.execute(_vote_update(), {"proposal_id": proposal_id}).scalar()
+        params = {"proposal_id": proposal_id, "user_id": user.id, "now": utcnow()}
+        in_one = db.session.get_bind().dialect.name == "postgresql"
+        count = db.session.execute(_vote_in_one() if in_one else _vote_update(), params).scalar()
         if count is None:
             if by_id:
                 get_visible(proposal_id)
             raise Conflict(_("Voting on this proposal is closed."))
-        db.session.execute(_vote_insert(), {"proposal_id": proposal_id, "user_id": user.id, "now": utcnow()})
-        notifications.follow(user, proposal_id)
+        if in_one:  # the page cache reads no CTE: the scopes its three statements would have marked
+            page_cache.changed(page_cache.LISTS, page_cache.proposal_scope(proposal_id),
+                               page_cache.user_scope(user.id))
+        else:
+            db.session.execute(_vote_insert(), params)
+            notifications.follow(user, proposal_id)
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
@@ -325,6 +332,26 @@ def vote(user, proposal: Proposal | int) -> int:
 def _vote_insert():
     return insert(Vote.__table__).values(proposal_id=bindparam("proposal_id"), user_id=bindparam("user_id"),
                                          created_at=bindparam("now"))
+
+
+@cache
+def _vote_in_one():
+    """PostgreSQL: the counter's UPDATE, the vote's INSERT and the follow (``notifications.follow``'s upsert) as one
+    statement, data-modifying CTEs: one round trip instead of three. The vote and the follow are inserted only when
+    the UPDATE matched (open and visible); a second vote still fails on the votes' unique constraint, and the whole
+    statement with it (the counter too). Answers the new count, or no row."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    t, votes, follows = Proposal.__table__, Vote.__table__, Follow.__table__
+    bumped = (update(t).where(t.c.id == bindparam("proposal_id"), t.c.status.in_(OPEN_STATUSES),
+                              t.c.hidden_at.is_(None))
+              .values(vote_count=t.c.vote_count + 1).returning(t.c.id, t.c.vote_count).cte("bumped"))
+    row = select(bumped.c.id, bindparam("user_id", type_=votes.c.user_id.type),
+                 bindparam("now", type_=votes.c.created_at.type))
+    columns = ["proposal_id", "user_id", "created_at"]
+    voted = insert(votes).from_select(columns, row).cte("voted")
+    followed = pg_insert(follows).from_select(columns, row).on_conflict_do_nothing().cte("followed")
+    return select(bumped.c.vote_count).add_cte(voted, followed)
 
 
 @cache

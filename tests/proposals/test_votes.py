@@ -151,8 +151,9 @@ def test_recount_detects_and_repairs_a_corrupted_count(runner):
 
 
 def test_a_web_vote_is_five_statements_and_follows_the_proposal_once(app, client):
-    """A vote runs the session user (with roles, cars and facts), the proposal, the vote row, the counter
-    (RETURNING the new count) and the follow (an insert that does nothing when already following)."""
+    """A vote runs the session user (with roles, cars and facts), then the counter (RETURNING the new count), the
+    vote row and the follow (an insert that does nothing when already following): three statements, or on
+    PostgreSQL one (data-modifying CTEs, one round trip)."""
     from sqlalchemy import event
 
     from community.notifications.models import Follow
@@ -178,7 +179,7 @@ def test_a_web_vote_is_five_statements_and_follows_the_proposal_once(app, client
     writes = [s for s in statements if not s.lstrip().upper().startswith(("SELECT", "BEGIN", "COMMIT"))]
     assert len([s for s in statements if s.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE"))]) <= 5, \
         "\n".join(" ".join(s.split())[:140] for s in statements)
-    assert len(writes) == 3
+    assert len(writes) == (1 if db.engine.dialect.name == "postgresql" else 3)
     assert Follow.query.filter_by(user_id=voter_id, proposal_id=proposal_id).count() == 1
     assert Vote.query.filter_by(proposal_id=proposal_id).count() == 1
     assert service.withdraw_vote(db.session.get(type(voter), voter_id), service.get_visible(proposal_id)) == 0
