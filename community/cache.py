@@ -92,6 +92,8 @@ _PER_USER = {"user_roles": "user_id", "vehicles": "owner_id", "council_terms": "
              "votes": "user_id", "follows": "user_id"}
 # An announcement is linked from its milestones on the detail pages and the timeline; rare writes.
 _ANNOUNCED = {ANNOUNCEMENTS, TIMELINE, PROPOSALS}
+# A roadmap item's title, state and window show on the page of every proposal it answers; rare writes.
+_ROADMAP = {"roadmap_items", "roadmap_entries"}
 
 
 def proposal_scope(proposal_id: int) -> str:
@@ -223,6 +225,7 @@ def _listen() -> None:
         return
     _listening = True
     event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "persistent_to_deleted", _orphan_or_deleted)
     event.listen(Session, "do_orm_execute", _on_execute)
     event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_rollback", _after_rollback)
@@ -251,6 +254,8 @@ def _scopes_for_object(obj, is_new: bool) -> set[str]:
         return {user_scope(obj.id)} | ({SITE} if touched & _USER_SHOWN else set())
     if table in _PER_USER:
         return _user_scopes({getattr(obj, _PER_USER[table])})
+    if table in _ROADMAP:
+        return {PROPOSALS}
     if table and table.startswith("announcement"):
         return _ANNOUNCED | ({proposal_scope(obj.proposal_id)} if getattr(obj, "proposal_id", None) else set())
     return set()
@@ -265,6 +270,19 @@ def _after_flush(session, _context) -> None:
             scopes |= _scopes_for_object(obj, False)
     for obj in session.deleted:
         scopes |= _scopes_for_object(obj, True)
+    if scopes:
+        session.info.setdefault(_PENDING, set()).update(scopes)
+
+
+def _orphan_or_deleted(session, obj) -> None:
+    """Every row a flush deleted, orphans of a ``delete-orphan`` collection included (``session.deleted``, which
+    ``_after_flush`` reads, lists only explicit ``session.delete`` calls: a role revoked, a roadmap link removed
+    left the pages showing them stale)."""
+    try:
+        scopes = _scopes_for_object(obj, True)
+    except Exception:  # noqa: BLE001  (an attribute that can no longer load: never fail the write, bump broadly)
+        log.exception("page cache: scopes of a deleted %s", type(obj).__name__)
+        scopes = {SITE, LISTS, TIMELINE, PROPOSALS, USERS}
     if scopes:
         session.info.setdefault(_PENDING, set()).update(scopes)
 
@@ -329,6 +347,8 @@ def _on_execute(state) -> None:
         ids = _inserted(state.parameters, _PER_USER[table]) if state.is_insert else \
             _ids_in(state.statement.whereclause, _PER_USER[table], state.parameters)
         scopes |= _user_scopes(ids)
+    elif table in _ROADMAP:
+        scopes.add(PROPOSALS)
     elif table and table.startswith("announcement"):
         scopes |= _ANNOUNCED
     if scopes:

@@ -23,7 +23,7 @@ class IdConverter(IntegerConverter):
     proposal 85 under a second address, a second copy in the page cache).
     """
 
-    regex = r"[0-9]+"
+    regex = r"(?:0|[1-9][0-9]*)"  # no leading zeros: /proposals/007 is not a second address of 7
 
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)

@@ -27,12 +27,15 @@ def test_404_html_and_json(client):
     assert client.get("/proposals/999999").mimetype == "text/html"
 
 
-def test_an_id_is_ascii_digits_only(client, auth):
+def test_an_id_is_ascii_digits_without_leading_zeros(client, auth):
     p = f.proposal()
     assert client.get(f"/proposals/{p.id}").status_code == 200
     wide = str(p.id).translate(str.maketrans("0123456789", "０１２３４５６７８９"))  # full-width digits
     assert client.get(f"/proposals/{wide}").status_code == 404
     assert client.get(f"/api/v1/proposals/{wide}", headers=JSON).status_code == 404
+    for padded in (f"0{p.id}", "0" * 40 + str(p.id)):  # nor leading zeros: one address, one stored copy
+        assert client.get(f"/proposals/{padded}").status_code == 404, padded
+        assert client.get(f"/api/v1/proposals/{padded}", headers=JSON).status_code == 404, padded
 
 
 def test_403_html_and_json(client, auth):
