@@ -12,7 +12,8 @@ may see it: anonymous, may report). Scopes:
   ``lists``          every proposal list page (any proposal row changed)
   ``timeline``       the public timeline and its Atom feed (milestones; proposal titles, hides)
   ``proposal:<id>``  one proposal's detail page (its row, comments, milestones)
-  ``proposals``      every detail page (a bulk change whose proposal cannot be told)
+  ``proposals``      every detail page (a bulk change whose proposal cannot be told; a roadmap item, whose
+                     state shows on the pages of the proposals it answers)
   ``announcements``  the announcements feed
   ``site``           everything (a display name, which every page may show)
   ``user:<id>``      one user as a member's stored page shows them (row, roles, cars, council terms, unread,
@@ -21,8 +22,9 @@ may see it: anonymous, may report). Scopes:
 
 A version is a fresh ``<time_ns hex><random hex>`` token, never a counter, so a version key that Redis
 evicts comes back as a value no stored page was built with. Versions are bumped automatically: the
-session events below see every ORM write (objects flushed, and bulk ``update(Proposal)...`` statements,
-whose ``proposals.id = :id`` condition names the proposal), remember the scopes on the session, and
+session events below see every ORM write (objects flushed, orphans of a ``delete-orphan`` collection
+included, and bulk ``update(Proposal)...`` statements, whose ``proposals.id = :id`` condition names the
+proposal), remember the scopes on the session, and
 bump them right after the transaction commits (nothing on rollback). Writes that bypass the ORM call
 ``changed(...)`` themselves.
 
