@@ -313,7 +313,7 @@ def measure(app, env: dict, args, run, detail_id: int) -> dict:
               if label.split(" ")[0] in LOGGED_IN]
     pages += [("API list", "/api/v1/proposals", {"Accept": "application/json"}),
               ("API detail", f"/api/v1/proposals/{detail_id}", {"Accept": "application/json"})]
-    if getattr(args, "votes_only", False):
+    if args.votes_only:
         pages = []
     best: dict[str, dict] = {}
     prefix = f"bench-{secrets.token_hex(4)}:"  # a new prefix per server: the data changed behind the app's back
@@ -322,7 +322,7 @@ def measure(app, env: dict, args, run, detail_id: int) -> dict:
             gunicorn(env, args.workers, app="bare:app") as (bare_port, bare_cpu, _bare):
         for _label, path, headers in pages:
             check_page(port, path, headers)
-        for r in range(args.rounds if pages else 0):
+        for r in range(args.rounds):
             for label, path, headers in pages:
                 warm = 0.5
                 bare = run("127.0.0.1", bare_port, "/", args.seconds, args.concurrency, warmup=warm, cpu=bare_cpu)

@@ -227,7 +227,7 @@ def _listen() -> None:
         return
     _listening = True
     event.listen(Session, "after_flush", _after_flush)
-    event.listen(Session, "persistent_to_deleted", _orphan_or_deleted)
+    event.listen(Session, "persistent_to_deleted", _deleted)
     event.listen(Session, "do_orm_execute", _on_execute)
     event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_rollback", _after_rollback)
@@ -270,16 +270,14 @@ def _after_flush(session, _context) -> None:
     for obj in session.dirty:
         if session.is_modified(obj, include_collections=False):
             scopes |= _scopes_for_object(obj, False)
-    for obj in session.deleted:
-        scopes |= _scopes_for_object(obj, True)
     if scopes:
         session.info.setdefault(_PENDING, set()).update(scopes)
 
 
-def _orphan_or_deleted(session, obj) -> None:
-    """Every row a flush deleted, orphans of a ``delete-orphan`` collection included (``session.deleted``, which
-    ``_after_flush`` reads, lists only explicit ``session.delete`` calls: a role revoked, a roadmap link removed
-    left the pages showing them stale)."""
+def _deleted(session, obj) -> None:
+    """Each row a flush deleted: explicit ``session.delete`` calls and orphans of a ``delete-orphan`` collection
+    alike (``session.deleted`` lists only the former: a role revoked, a roadmap link removed left the pages
+    showing them stale)."""
     try:
         scopes = _scopes_for_object(obj, True)
     except Exception:  # noqa: BLE001  (an attribute that can no longer load: never fail the write, bump broadly)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import lru_cache
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, update
@@ -102,15 +103,15 @@ def _record_use(token: ApiToken, now) -> None:
 
 
 def _resolve_statement():
-    """Built once per ``session_user_select`` statement: a new ``.options()`` copy on every call made SQLAlchemy
-    compute the statement's cache key anew for each request (~0.1 ms of every token call)."""
-    base = session_user_select(ApiToken, where=_by_hash)
-    if not _resolve_built or _resolve_built[0] is not base:
-        _resolve_built[:] = [base, base.options(lazyload(ApiToken.user))]
-    return _resolve_built[1]
+    return _owner_left_unloaded(session_user_select(ApiToken, where=_by_hash))
 
 
-_resolve_built: list = []  # [the session_user_select statement, the same with the token's user left unloaded]
+@lru_cache(maxsize=1)
+def _owner_left_unloaded(statement):
+    """``statement`` with the token's user relationship left unloaded (the select loads the owner itself), built
+    once per ``session_user_select`` statement: a new ``.options()`` copy on every call made SQLAlchemy compute
+    the statement's cache key anew for each request (~0.1 ms of every token call)."""
+    return statement.options(lazyload(ApiToken.user))
 
 
 def _by_hash():
